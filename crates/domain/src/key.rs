@@ -70,10 +70,7 @@ mod tests {
         summary.add(&KeyStatus::Other("disabled".into()), 2);
         summary.add(&KeyStatus::Other("paused".into()), 1);
         summary.add(&KeyStatus::Error, 0);
-        assert_eq!(
-            summary,
-            StatusSummary { total: 13, healthy: 9, need_refresh: 1, other: 3, ..Default::default() }
-        );
+        assert_eq!(summary, StatusSummary { total: 13, healthy: 9, need_refresh: 1, other: 3, ..Default::default() });
     }
 
     #[test]

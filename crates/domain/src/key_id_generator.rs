@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use rand::Rng;
 
 use crate::{KeyId, KeyName};
@@ -32,9 +32,7 @@ impl RandomSuffix for ThreadRngSuffix {
     fn suffix(&self) -> String {
         const ALPHABET: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
         let mut rng = rand::rng();
-        (0..KeyIdGenerator::SUFFIX_LEN)
-            .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
-            .collect()
+        (0..KeyIdGenerator::SUFFIX_LEN).map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())])).collect()
     }
 }
 
@@ -56,12 +54,13 @@ impl KeyIdGenerator {
         Self::new(Arc::new(SystemClock), Arc::new(ThreadRngSuffix))
     }
 
+    /// Now, to the millisecond: the precision of BSON dates and of the id.
     pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        self.clock.now().trunc_subsecs(3)
     }
 
     pub fn generate(&self, name: &KeyName) -> KeyId {
-        let millis = self.clock.now().timestamp_millis();
+        let millis = self.now().timestamp_millis();
         KeyId::from_store(format!("{}-{millis}-{}", name.as_str(), self.random.suffix()))
     }
 }
@@ -98,6 +97,13 @@ mod tests {
         let id = generator.generate(&KeyName::parse("tai-p4").unwrap());
         assert_eq!(id.as_str(), "tai-p4-1767225600000-k3j9x2");
         assert_eq!(generator.generate(&KeyName::default()).as_str(), "oh-key-1767225600000-k3j9x2");
+    }
+
+    #[test]
+    fn now_is_truncated_to_milliseconds() {
+        let clock = FixedClock(Utc.timestamp_nanos(1_767_225_600_123_456_789));
+        let generator = KeyIdGenerator::new(Arc::new(clock), Arc::new(FixedSuffix("k3j9x2")));
+        assert_eq!(generator.now(), Utc.timestamp_millis_opt(1_767_225_600_123).unwrap());
     }
 
     #[test]

@@ -14,13 +14,8 @@ pub enum KeyStatus {
 
 impl KeyStatus {
     /// The five statuses the existing programs agree on, in the order summaries list them.
-    pub const KNOWN: [KeyStatus; 5] = [
-        KeyStatus::Healthy,
-        KeyStatus::NeedRefresh,
-        KeyStatus::RateLimited,
-        KeyStatus::Exhausted,
-        KeyStatus::Error,
-    ];
+    pub const KNOWN: [KeyStatus; 5] =
+        [KeyStatus::Healthy, KeyStatus::NeedRefresh, KeyStatus::RateLimited, KeyStatus::Exhausted, KeyStatus::Error];
 
     pub fn parse(raw: &str) -> Self {
         match raw {

@@ -11,11 +11,12 @@ impl Priority {
     pub const MAX: u8 = 10;
 
     pub fn parse(raw: i64) -> Result<Self, PriorityError> {
-        u8::try_from(raw)
-            .ok()
-            .filter(|p| (Self::MIN..=Self::MAX).contains(p))
-            .map(Self)
-            .ok_or(PriorityError)
+        u8::try_from(raw).ok().filter(|p| (Self::MIN..=Self::MAX).contains(p)).map(Self).ok_or(PriorityError)
+    }
+
+    /// The nearest valid priority, for values the existing programs stored without our rules.
+    pub fn saturating(raw: i64) -> Self {
+        Self(raw.clamp(Self::MIN.into(), Self::MAX.into()) as u8)
     }
 
     pub fn value(self) -> u8 {
@@ -36,6 +37,13 @@ mod tests {
         assert_eq!(Priority::parse(11), Err(PriorityError));
         assert_eq!(Priority::parse(-1), Err(PriorityError));
         assert_eq!(Priority::parse(i64::from(u8::MAX) + 2), Err(PriorityError));
+    }
+
+    #[test]
+    fn saturating_clamps_into_range() {
+        assert_eq!(Priority::saturating(0).value(), 1);
+        assert_eq!(Priority::saturating(4).value(), 4);
+        assert_eq!(Priority::saturating(i64::MAX).value(), 10);
     }
 
     proptest! {

@@ -1,0 +1,320 @@
+use adapters::{KeyPool, PooledKey, ProvisionError, ProvisionPlan, Retirement, StoreError};
+use domain::{ApiKey, Binding, KeyId, KeyName, KeyStatus, OpenHandsKey, Priority, ProxyId};
+
+use super::KeyService;
+
+/// A request to add a key to the pool, parsed at the HTTP boundary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProvisionRequest {
+    pub api_key: ApiKey,
+    pub name: KeyName,
+    pub replace_key_id: Option<KeyId>,
+    pub force: bool,
+    pub priority: Option<Priority>,
+    pub proxy_id: Option<ProxyId>,
+}
+
+/// The key now in the pool, the binding that serves it, and the key it replaced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Provisioned {
+    pub key: OpenHandsKey,
+    pub binding: Binding,
+    pub replaced_key: Option<KeyId>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ProvisionKeyError {
+    #[error("proxy {0} does not exist")]
+    UnknownProxy(ProxyId),
+    #[error("the configured target proxy {0} does not exist")]
+    TargetProxyMissing(ProxyId),
+    #[error("this API key is already in the pool as {0}")]
+    DuplicateApiKey(KeyId),
+    #[error("key {key_id} is {status}; replacing it needs force")]
+    ReplaceRefused { key_id: KeyId, status: KeyStatus },
+    /// Other writers kept taking the ids or the key we tried to write.
+    #[error("the pool kept changing under this request; retry it")]
+    Contention,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// How often a write that lost a race is planned again before giving up.
+const MAX_ATTEMPTS: usize = 5;
+
+impl<P: KeyPool> KeyService<P> {
+    /// Adds a key to the pool and binds it to a proxy, retiring `replace_key_id` once the new
+    /// key is live. A key that an interrupted earlier request left unbound, or whose
+    /// replacement was not finished, is finished instead of refused.
+    pub async fn provision_key(&self, request: &ProvisionRequest) -> Result<Provisioned, ProvisionKeyError> {
+        let proxy_id = self.resolve_proxy(request).await?;
+        let replaced = match &request.replace_key_id {
+            Some(key_id) => self.pool.find_key(key_id).await?,
+            None => None,
+        };
+        if let Some(old) = &replaced
+            && old.status.is_serving()
+            && !request.force
+        {
+            return Err(ProvisionKeyError::ReplaceRefused { key_id: old.id.clone(), status: old.status.clone() });
+        }
+        let target = Target { proxy_id, priority: request.priority.unwrap_or(self.default_priority) };
+
+        for _ in 0..MAX_ATTEMPTS {
+            let (plan, provisioned) = match self.pool.find_by_api_key(&request.api_key).await? {
+                Some(existing) => self.plan_finish(existing, replaced.as_ref(), &target)?,
+                None => self.plan_new(request, replaced.as_ref(), &target),
+            };
+            match self.pool.provision(&plan).await {
+                Ok(()) => return Ok(provisioned),
+                // Someone else took the id or added the same key meanwhile: plan again.
+                Err(ProvisionError::KeyIdTaken(_) | ProvisionError::ApiKeyTaken(_)) => continue,
+                Err(ProvisionError::Store(error)) => return Err(error.into()),
+            }
+        }
+        Err(ProvisionKeyError::Contention)
+    }
+
+    async fn resolve_proxy(&self, request: &ProvisionRequest) -> Result<ProxyId, ProvisionKeyError> {
+        let (proxy_id, missing): (_, fn(ProxyId) -> ProvisionKeyError) = match &request.proxy_id {
+            Some(asked) => (asked, ProvisionKeyError::UnknownProxy),
+            None => (&self.target_proxy_id, ProvisionKeyError::TargetProxyMissing),
+        };
+        if self.pool.proxy_exists(proxy_id).await? { Ok(proxy_id.clone()) } else { Err(missing(proxy_id.clone())) }
+    }
+
+    fn plan_new(
+        &self,
+        request: &ProvisionRequest,
+        replaced: Option<&OpenHandsKey>,
+        target: &Target,
+    ) -> (ProvisionPlan, Provisioned) {
+        let now = self.ids.now();
+        let key = OpenHandsKey::new(self.ids.generate(&request.name), request.api_key.clone(), now);
+        let binding = Binding::new(target.proxy_id.clone(), key.id.clone(), target.priority, now);
+        let retirement =
+            replaced.map(|old| Retirement { key_id: old.id.clone(), replaced_by: key.id.clone(), at: now });
+        let plan = ProvisionPlan { new_key: Some(key.clone()), new_binding: Some(binding.clone()), retirement };
+        (plan, Provisioned { key, binding, replaced_key: replaced.map(|old| old.id.clone()) })
+    }
+
+    /// The key is already in the pool: finish what an earlier request left undone, or refuse
+    /// a duplicate when there is nothing left to do.
+    fn plan_finish(
+        &self,
+        existing: PooledKey,
+        replaced: Option<&OpenHandsKey>,
+        target: &Target,
+    ) -> Result<(ProvisionPlan, Provisioned), ProvisionKeyError> {
+        let replaced = replaced.filter(|old| old.id != existing.key.id);
+        if existing.binding.is_some() && replaced.is_none() {
+            return Err(ProvisionKeyError::DuplicateApiKey(existing.key.id));
+        }
+        let now = self.ids.now();
+        let (new_binding, binding) = match existing.binding {
+            Some(binding) => (None, binding),
+            None => {
+                let binding = Binding::new(target.proxy_id.clone(), existing.key.id.clone(), target.priority, now);
+                (Some(binding.clone()), binding)
+            }
+        };
+        let retirement =
+            replaced.map(|old| Retirement { key_id: old.id.clone(), replaced_by: existing.key.id.clone(), at: now });
+        let plan = ProvisionPlan { new_key: None, new_binding, retirement };
+        Ok((plan, Provisioned { key: existing.key, binding, replaced_key: replaced.map(|old| old.id.clone()) }))
+    }
+}
+
+struct Target {
+    proxy_id: ProxyId,
+    priority: Priority,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::application::test_support::{
+        FIXED_NOW_MS, binding_document, key_document, service_with, service_with_suffixes,
+    };
+    use adapters::RawDocuments;
+    use adapters::documents::{ARCHIVE, BINDINGS, KEYS};
+
+    fn request(api_key: &str) -> ProvisionRequest {
+        ProvisionRequest {
+            api_key: ApiKey::parse(api_key).unwrap(),
+            name: KeyName::default(),
+            replace_key_id: None,
+            force: false,
+            priority: None,
+            proxy_id: None,
+        }
+    }
+
+    fn replacing(api_key: &str, old: &str) -> ProvisionRequest {
+        ProvisionRequest { replace_key_id: Some(KeyId::parse(old).unwrap()), ..request(api_key) }
+    }
+
+    async fn count<P: RawDocuments>(pool: &P, collection: &str) -> usize {
+        pool.documents(collection).await.unwrap().len()
+    }
+
+    #[tokio::test]
+    async fn creates_a_healthy_key_bound_to_the_target_proxy() {
+        let service = service_with(vec![]).await;
+
+        let provisioned = service.provision_key(&request("sk-brand-new-key-0001")).await.unwrap();
+
+        assert_eq!(provisioned.key.id.as_str(), format!("oh-key-{FIXED_NOW_MS}-aaaaaa"));
+        assert_eq!(provisioned.key.status, KeyStatus::Healthy);
+        assert_eq!(provisioned.binding.proxy_id.as_str(), "proxy-6");
+        assert_eq!(provisioned.binding.priority.value(), 1);
+        assert!(provisioned.binding.is_active);
+        assert_eq!(provisioned.replaced_key, None);
+        let found = service.pool().find_by_api_key(&ApiKey::parse("sk-brand-new-key-0001").unwrap()).await.unwrap();
+        assert_eq!(found.unwrap().binding, Some(provisioned.binding));
+    }
+
+    #[tokio::test]
+    async fn honours_name_priority_and_proxy() {
+        let service = service_with(vec![]).await;
+        let asked = ProvisionRequest {
+            name: KeyName::parse("tai-p4").unwrap(),
+            priority: Some(Priority::parse(7).unwrap()),
+            proxy_id: Some(ProxyId::parse("proxy-1").unwrap()),
+            ..request("sk-named-key-00001")
+        };
+
+        let provisioned = service.provision_key(&asked).await.unwrap();
+
+        assert!(provisioned.key.id.as_str().starts_with("tai-p4-"));
+        assert_eq!((provisioned.binding.proxy_id.as_str(), provisioned.binding.priority.value()), ("proxy-1", 7));
+    }
+
+    #[tokio::test]
+    async fn refuses_an_unknown_proxy_and_a_missing_target_without_writing() {
+        let service = service_with(vec![]).await;
+        let unknown =
+            ProvisionRequest { proxy_id: Some(ProxyId::parse("proxy-404").unwrap()), ..request("sk-key-000000001") };
+        assert_eq!(
+            service.provision_key(&unknown).await,
+            Err(ProvisionKeyError::UnknownProxy(ProxyId::parse("proxy-404").unwrap()))
+        );
+
+        let without_target = crate::application::test_support::service_targeting("proxy-gone", vec![]).await;
+        assert_eq!(
+            without_target.provision_key(&request("sk-key-000000001")).await,
+            Err(ProvisionKeyError::TargetProxyMissing(ProxyId::parse("proxy-gone").unwrap()))
+        );
+        assert_eq!(count(service.pool(), KEYS).await + count(without_target.pool(), KEYS).await, 0);
+    }
+
+    #[tokio::test]
+    async fn refuses_a_bound_duplicate() {
+        let service = service_with(vec![]).await;
+        let first = service.provision_key(&request("sk-twice-000000001")).await.unwrap();
+
+        let second = service.provision_key(&request("sk-twice-000000001")).await;
+
+        assert_eq!(second, Err(ProvisionKeyError::DuplicateApiKey(first.key.id)));
+        assert_eq!((count(service.pool(), KEYS).await, count(service.pool(), BINDINGS).await), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn finishes_an_unbound_existing_key() {
+        let service = service_with(vec![key_document("left-unbound", "sk-unbound-00001", "healthy", Some(1))]).await;
+
+        let provisioned = service.provision_key(&request("sk-unbound-00001")).await.unwrap();
+
+        assert_eq!(provisioned.key.id.as_str(), "left-unbound");
+        assert_eq!(provisioned.binding.proxy_id.as_str(), "proxy-6");
+        assert_eq!((count(service.pool(), KEYS).await, count(service.pool(), BINDINGS).await), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn replaces_a_key_archiving_it_before_deleting_it_and_its_bindings() {
+        let service = service_with(vec![key_document("old", "sk-old-key-000001", "need_refresh", Some(1))]).await;
+        service.pool().insert_documents(BINDINGS, vec![binding_document("old", "proxy-6")]).await.unwrap();
+
+        let provisioned = service.provision_key(&replacing("sk-new-key-000001", "old")).await.unwrap();
+
+        assert_eq!(provisioned.replaced_key.map(|id| id.to_string()), Some("old".into()));
+        assert_eq!(service.pool().find_key(&KeyId::parse("old").unwrap()).await.unwrap(), None);
+        let bindings = service.pool().documents(BINDINGS).await.unwrap();
+        assert_eq!(bindings.len(), 1);
+        assert_eq!(bindings[0].get_str("openhandsKeyId").unwrap(), provisioned.key.id.as_str());
+        let archive = service.pool().documents(ARCHIVE).await.unwrap();
+        assert_eq!(archive.len(), 1);
+        assert_eq!(archive[0].get_document("document").unwrap().get_str("apiKey").unwrap(), "sk-old-key-000001");
+    }
+
+    #[tokio::test]
+    async fn refuses_to_replace_a_serving_key_without_force() {
+        for status in ["healthy", "rate_limited"] {
+            let service = service_with(vec![key_document("old", "sk-old-key-000001", status, Some(1))]).await;
+
+            let refused = service.provision_key(&replacing("sk-new-key-000001", "old")).await;
+
+            assert!(matches!(refused, Err(ProvisionKeyError::ReplaceRefused { .. })), "{status}: {refused:?}");
+            assert_eq!(count(service.pool(), KEYS).await, 1);
+            let forced = ProvisionRequest { force: true, ..replacing("sk-new-key-000001", "old") };
+            assert!(service.provision_key(&forced).await.unwrap().replaced_key.is_some());
+            assert_eq!(count(service.pool(), ARCHIVE).await, 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_missing_replace_target_is_reported_as_none() {
+        let service = service_with(vec![]).await;
+        let provisioned = service.provision_key(&replacing("sk-new-key-000001", "gone")).await.unwrap();
+        assert_eq!(provisioned.replaced_key, None);
+        assert_eq!(count(service.pool(), ARCHIVE).await, 0);
+    }
+
+    #[tokio::test]
+    async fn a_retry_finishes_an_interrupted_replacement_once() {
+        // An earlier request inserted and bound the new key, then died before retiring "old".
+        let service = service_with(vec![
+            key_document("old", "sk-old-key-000001", "need_refresh", Some(1)),
+            key_document("new", "sk-new-key-000001", "healthy", Some(2)),
+        ])
+        .await;
+        service.pool().insert_documents(BINDINGS, vec![binding_document("new", "proxy-6")]).await.unwrap();
+
+        let retried = service.provision_key(&replacing("sk-new-key-000001", "old")).await.unwrap();
+        assert_eq!((retried.key.id.as_str(), retried.replaced_key.as_ref().map(KeyId::as_str)), ("new", Some("old")));
+        assert_eq!(count(service.pool(), ARCHIVE).await, 1);
+
+        // The replacement is done: the same request now is a plain duplicate.
+        let again = service.provision_key(&replacing("sk-new-key-000001", "old")).await;
+        assert_eq!(again, Err(ProvisionKeyError::DuplicateApiKey(KeyId::parse("new").unwrap())));
+        assert_eq!((count(service.pool(), KEYS).await, count(service.pool(), ARCHIVE).await), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn replacing_a_key_with_itself_is_a_duplicate() {
+        let service = service_with(vec![key_document("same", "sk-same-key-00001", "need_refresh", Some(1))]).await;
+        service.pool().insert_documents(BINDINGS, vec![binding_document("same", "proxy-6")]).await.unwrap();
+
+        let result = service.provision_key(&replacing("sk-same-key-00001", "same")).await;
+
+        assert_eq!(result, Err(ProvisionKeyError::DuplicateApiKey(KeyId::parse("same").unwrap())));
+        assert_eq!(count(service.pool(), KEYS).await, 1);
+    }
+
+    #[tokio::test]
+    async fn an_id_collision_retries_with_fresh_randomness() {
+        let service = service_with_suffixes(&["aaaaaa", "aaaaaa", "bbbbbb"]).await;
+        let first = service.provision_key(&request("sk-first-key-00001")).await.unwrap();
+        let second = service.provision_key(&request("sk-second-key-0001")).await.unwrap();
+        assert!(first.key.id.as_str().ends_with("-aaaaaa"));
+        assert!(second.key.id.as_str().ends_with("-bbbbbb"), "{:?}", second.key.id);
+    }
+
+    #[tokio::test]
+    async fn gives_up_when_every_id_is_taken() {
+        let service = service_with_suffixes(&["aaaaaa"]).await;
+        service.provision_key(&request("sk-first-key-00001")).await.unwrap();
+        assert_eq!(service.provision_key(&request("sk-second-key-0001")).await, Err(ProvisionKeyError::Contention));
+        assert_eq!(count(service.pool(), KEYS).await, 1);
+    }
+}

@@ -1,0 +1,70 @@
+//! The actix-web inbound adapter: routes, the secret check, problem responses.
+
+mod access_log;
+mod auth;
+mod health;
+mod key_json;
+mod problem;
+mod provision;
+mod provision_body;
+mod status;
+
+pub use auth::SECRET_HEADER;
+pub use key_json::KeyDisplay;
+pub use problem::Problem;
+pub use provision::MAX_BODY_BYTES;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, Error, HttpResponse, web};
+use adapters::KeyPool;
+
+use crate::application::KeyService;
+use crate::secrets::WebhookSecrets;
+
+/// The whole application: every route, with its shared state and middleware.
+pub fn app<P: KeyPool>(
+    service: web::Data<KeyService<P>>,
+    secrets: web::Data<WebhookSecrets>,
+    display: KeyDisplay,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(service)
+        .app_data(secrets)
+        .app_data(web::Data::new(display))
+        .service(endpoint("/health", web::get().to(health::health)))
+        .service(endpoint("/ready", web::get().to(health::ready::<P>)))
+        .service(
+            web::scope("/webhook")
+                .wrap(from_fn(auth::require_webhook_secret))
+                .service(endpoint("/openhands/status", web::get().to(status::refresh_status::<P>)))
+                .service(endpoint("/openhands/keys", web::post().to(provision::provision_key::<P>)))
+                .default_service(web::to(not_found)),
+        )
+        .default_service(web::to(not_found))
+        .wrap(DefaultHeaders::new().add((CACHE_CONTROL, HeaderValue::from_static("no-store"))))
+        .wrap(from_fn(access_log::log_access))
+}
+
+/// A path answering one method; any other method gets a 405 problem.
+fn endpoint(path: &str, route: actix_web::Route) -> actix_web::Resource {
+    web::resource(path).route(route).default_service(web::to(method_not_allowed))
+}
+
+async fn not_found() -> HttpResponse {
+    actix_web::ResponseError::error_response(&Problem::not_found())
+}
+
+async fn method_not_allowed() -> HttpResponse {
+    actix_web::ResponseError::error_response(&Problem::method_not_allowed())
+}

@@ -1,0 +1,98 @@
+//! `POST /webhook/openhands/keys`: add a key to the pool.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use adapters::KeyPool;
+use serde_json::json;
+
+use super::key_json::{KeyDisplay, date};
+use super::problem::Problem;
+use super::provision_body::{FieldError, parse_provision_request};
+use crate::application::KeyService;
+
+/// The largest body accepted.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+pub async fn provision_key<P: KeyPool>(
+    request: HttpRequest,
+    payload: web::Payload,
+    service: web::Data<KeyService<P>>,
+    display: web::Data<KeyDisplay>,
+) -> Result<HttpResponse, Problem> {
+    require_json(&request)?;
+    let body = read_body(&request, payload).await?;
+    let provision = parse_provision_request(&body).map_err(invalid_request)?;
+    let provisioned = service.provision_key(&provision).await?;
+    log::info!(
+        "provisioned key {} on {} at priority {}{}",
+        provisioned.key.id,
+        provisioned.binding.proxy_id,
+        provisioned.binding.priority.value(),
+        provisioned.replaced_key.as_ref().map(|old| format!(", replacing {old}")).unwrap_or_default()
+    );
+    Ok(HttpResponse::Created().json(json!({
+        "success": true,
+        "key": {
+            "id": provisioned.key.id.as_str(),
+            "apiKey": display.api_key(&provisioned.key.api_key),
+            "status": provisioned.key.status.as_str(),
+            "createdAt": date(provisioned.key.created_at),
+        },
+        "binding": {
+            "proxyId": provisioned.binding.proxy_id.as_str(),
+            "priority": provisioned.binding.priority.value(),
+            "isActive": provisioned.binding.is_active,
+        },
+        "replaced_key": provisioned.replaced_key.as_ref().map(|id| id.as_str()),
+    })))
+}
+
+/// `application/json`, with parameters such as `charset` allowed.
+fn require_json(request: &HttpRequest) -> Result<(), Problem> {
+    match request.mime_type() {
+        Ok(Some(mime)) if mime.type_() == "application" && mime.subtype() == "json" && mime.suffix().is_none() => {
+            Ok(())
+        }
+        _ => Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "Send the body as Content-Type: application/json.",
+        )),
+    }
+}
+
+async fn read_body(request: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, Problem> {
+    let too_large = || {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "Payload too large",
+            format!("The body may hold at most {MAX_BODY_BYTES} bytes."),
+        )
+    };
+    let declared = request
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    match payload.to_bytes_limited(MAX_BODY_BYTES).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(_)) => {
+            Err(invalid_request(vec![FieldError { field: "body".into(), message: "could not be read".into() }]))
+        }
+        Err(_) => Err(too_large()),
+    }
+}
+
+fn invalid_request(errors: Vec<FieldError>) -> Problem {
+    let detail = match errors.as_slice() {
+        [only] => format!("{} {}.", only.field, only.message),
+        _ => format!("The request has {} problems; see errors.", errors.len()),
+    };
+    Problem::new(StatusCode::BAD_REQUEST, "invalid-request", "Invalid request", detail)
+        .with("errors", serde_json::to_value(errors).unwrap_or_default())
+}

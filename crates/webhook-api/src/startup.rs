@@ -1,0 +1,45 @@
+//! Builds the HTTP server around a key pool, separately from `main`, so tests can start the
+//! real application on a random port.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{HttpServer, web};
+use adapters::KeyPool;
+use domain::KeyIdGenerator;
+
+use crate::application::KeyService;
+use crate::configuration::Settings;
+use crate::http::{self, KeyDisplay};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds `server.host:server.port` (port 0 picks a free one) and serves `pool`.
+    pub fn build<P: KeyPool>(settings: &Settings, pool: P) -> std::io::Result<Self> {
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let service = web::Data::new(KeyService::new(
+            pool,
+            KeyIdGenerator::system(),
+            settings.webhook.target_proxy_id.clone(),
+            settings.webhook.default_priority,
+        ));
+        let secrets = web::Data::new(settings.webhook.secrets.clone());
+        let display = KeyDisplay { reveal_api_keys: settings.webhook.reveal_api_keys };
+        let server =
+            HttpServer::new(move || http::app(service.clone(), secrets.clone(), display)).listen(listener)?.run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Run a command with a MongoDB-wire-compatible test server available.
+#
+#   scripts/with-test-mongodb.sh cargo test --workspace
+#
+# - TEST_MONGODB_URI already set: run the command against that server.
+# - A working Docker daemon: run the command as is; the Rust tests start
+#   MongoDB themselves through testcontainers.
+# - Otherwise: install SecantusDB (pure-Python, MongoDB wire protocol) from
+#   PyPI into target/test-mongodb/venv, start it in memory on a free port,
+#   export TEST_MONGODB_URI and TEST_MONGODB_SERVER_CMD, run the command,
+#   then stop the server.
+#
+# TEST_MONGODB_SERVER_CMD is the path of the secantusd-py executable, so a test
+# can start (and kill) a private instance of its own:
+#   $TEST_MONGODB_SERVER_CMD --host 127.0.0.1 --port <port> --storage-path :memory:
+set -euo pipefail
+
+SECANTUS_VERSION=0.7.0b3
+START_TIMEOUT_SECS=30
+
+if [ "$#" -eq 0 ]; then
+    echo "usage: $0 <command> [args...]" >&2
+    exit 2
+fi
+
+if [ -n "${TEST_MONGODB_URI:-}" ]; then
+    exec "$@"
+fi
+
+# `docker info` fails fast (about 0.1 s) when there is no daemon; the timeout
+# covers a daemon that hangs.
+if command -v docker >/dev/null 2>&1 && timeout 10 docker info >/dev/null 2>&1; then
+    exec "$@"
+fi
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dir="$root/target/test-mongodb"
+venv="$dir/venv"
+log="$dir/secantusd.log"
+mkdir -p "$dir"
+
+# Reuse the venv when it already has the pinned version; else (re)build it.
+installed_version() {
+    "$venv/bin/python" -c \
+        'import importlib.metadata as m; print(m.version("secantusdb"))' 2>/dev/null
+}
+if [ "$(installed_version || true)" != "$SECANTUS_VERSION" ]; then
+    echo "with-test-mongodb: installing secantusdb==$SECANTUS_VERSION into $venv" >&2
+    rm -rf "$venv"
+    if ! { python3 -m venv "$venv" &&
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+            "secantusdb==$SECANTUS_VERSION"; } >&2; then
+        rm -rf "$venv"
+        cat >&2 <<EOF
+with-test-mongodb: could not install secantusdb==$SECANTUS_VERSION from PyPI.
+Provide a MongoDB server for the tests in one of these ways:
+  - set TEST_MONGODB_URI, e.g. TEST_MONGODB_URI=mongodb://127.0.0.1:27017/
+  - or start a Docker daemon, so the tests use testcontainers.
+EOF
+        exit 1
+    fi
+fi
+server="$venv/bin/secantusd-py"
+
+# Ask the kernel for a free port (tiny race until the server binds it; the
+# readiness check below catches a lost race).
+port="$("$venv/bin/python" -c \
+    'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+
+# ':memory:' storage lives in a temp dir; keep it under target/ so a server
+# that dies hard leaves nothing behind in /tmp.
+tmp="$dir/tmp.$$"
+mkdir -p "$tmp"
+TMPDIR="$tmp" "$server" --host 127.0.0.1 --port "$port" --storage-path :memory: \
+    >"$log" 2>&1 &
+pid=$!
+
+stop_server() {
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        # Graceful shutdown takes up to ~3 s; don't wait forever.
+        for _ in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+    rm -rf "$tmp"
+}
+trap stop_server EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+fail_start() {
+    echo "with-test-mongodb: SecantusDB did not start on 127.0.0.1:$port: $1" >&2
+    echo "--- last lines of $log:" >&2
+    tail -n 30 "$log" >&2 || true
+    exit 1
+}
+
+# Ready = our process is alive, logged that it listens on our port (so a
+# foreign process that grabbed the port doesn't count), and accepts a connection.
+deadline=$((SECONDS + START_TIMEOUT_SECS))
+until grep -q "listening on 127.0.0.1:$port" "$log" &&
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    kill -0 "$pid" 2>/dev/null || fail_start "the server exited"
+    [ "$SECONDS" -lt "$deadline" ] || fail_start "not ready after ${START_TIMEOUT_SECS}s"
+    sleep 0.1
+done
+kill -0 "$pid" 2>/dev/null || fail_start "the server exited"
+
+# SecantusDB advertises itself as the primary of a one-node replica set named
+# "secantus" (hosts = ["127.0.0.1:<port>"]); the driver discovers that from a
+# plain URI, so no directConnection/replicaSet option is needed and
+# transactions work.
+export TEST_MONGODB_URI="mongodb://127.0.0.1:$port/"
+export TEST_MONGODB_SERVER_CMD="$server"
+echo "with-test-mongodb: SecantusDB $SECANTUS_VERSION at $TEST_MONGODB_URI (log: $log)" >&2
+
+# Not exec: the EXIT trap must stop the server afterwards.
+rc=0
+"$@" || rc=$?
+exit "$rc"
