@@ -76,6 +76,7 @@ TMPDIR="$tmp" "$server" --host 127.0.0.1 --port "$port" --storage-path :memory: 
     >"$log" 2>&1 &
 pid=$!
 
+# shellcheck disable=SC2317  # called from the EXIT trap
 stop_server() {
     if kill -0 "$pid" 2>/dev/null; then
         kill -TERM "$pid" 2>/dev/null || true
