@@ -1,0 +1,8 @@
+//! HTTP tests: the real application on a random port, over a store the test controls.
+
+mod failing_pool;
+mod health;
+mod helpers;
+mod provision_key;
+mod refresh_status;
+mod webhook_auth;
