@@ -1,1 +1,5 @@
-//! Black-box tests: start the built `webhook-api` binary and talk HTTP to it.
+//! Black-box tests: start the built `webhook-api` binary with a seed file and talk HTTP to it.
+
+mod service;
+mod start_up;
+mod webhooks;

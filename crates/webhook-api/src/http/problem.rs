@@ -14,9 +14,12 @@ pub const STORE_RETRY_AFTER_SECS: u64 = 5;
 pub const TARGET_PROXY_RETRY_AFTER_SECS: u64 = 30;
 
 /// An `application/problem+json` response. Its texts are ours alone: never a secret, a key or
-/// a driver's message.
+/// a driver's message. Boxed, since handlers return it in every `Err`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
+pub struct Problem(Box<ProblemParts>);
+
+#[derive(Debug, Clone, PartialEq)]
+struct ProblemParts {
     status: StatusCode,
     slug: &'static str,
     title: &'static str,
@@ -27,16 +30,23 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(status: StatusCode, slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, slug, title, detail: detail.into(), extensions: Map::new(), retry_after_secs: None }
+        Self(Box::new(ProblemParts {
+            status,
+            slug,
+            title,
+            detail: detail.into(),
+            extensions: Map::new(),
+            retry_after_secs: None,
+        }))
     }
 
     pub fn with(mut self, member: &str, value: impl Into<Value>) -> Self {
-        self.extensions.insert(member.to_owned(), value.into());
+        self.0.extensions.insert(member.to_owned(), value.into());
         self
     }
 
     pub fn retry_after(mut self, seconds: u64) -> Self {
-        self.retry_after_secs = Some(seconds);
+        self.0.retry_after_secs = Some(seconds);
         self
     }
 
@@ -72,20 +82,17 @@ impl Problem {
         .retry_after(STORE_RETRY_AFTER_SECS)
     }
 
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
     pub fn body(&self) -> Value {
+        let problem = &self.0;
         let mut body = json!({
-            "type": format!("urn:problem:openhands-webhook:{}", self.slug),
-            "title": self.title,
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-            "error": self.title,
+            "type": format!("urn:problem:openhands-webhook:{}", problem.slug),
+            "title": problem.title,
+            "status": problem.status.as_u16(),
+            "detail": problem.detail,
+            "error": problem.title,
         });
         if let Value::Object(members) = &mut body {
-            members.extend(self.extensions.clone());
+            members.extend(problem.extensions.clone());
         }
         body
     }
@@ -93,19 +100,19 @@ impl Problem {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.slug, self.detail)
+        write!(f, "{} {}: {}", self.0.status.as_u16(), self.0.slug, self.0.detail)
     }
 }
 
 impl ResponseError for Problem {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
+        let mut response = HttpResponse::build(self.0.status);
         response.insert_header((CONTENT_TYPE, "application/problem+json"));
-        if let Some(seconds) = self.retry_after_secs {
+        if let Some(seconds) = self.0.retry_after_secs {
             response.insert_header((RETRY_AFTER, seconds.to_string()));
         }
         response.body(self.body().to_string())

@@ -1,0 +1,16 @@
+# The README's commands. `make test` starts the MongoDB-wire test server it needs itself.
+
+# `make run` accepts this secret unless OPENHANDS_WEBHOOK_SECRET is already set.
+DEV_SECRET := local-dev-secret
+
+.PHONY: run test lint
+
+run:
+	OPENHANDS_WEBHOOK_SECRET="$${OPENHANDS_WEBHOOK_SECRET:-$(DEV_SECRET)}" cargo run --bin webhook-api
+
+test:
+	scripts/with-test-mongodb.sh cargo test --workspace
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
