@@ -41,6 +41,7 @@ pub struct Settings {
     pub webhook: WebhookSettings,
     pub store: StoreSettings,
     pub mongo: MongoSettings,
+    pub rate_limit: RateLimitSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -48,6 +49,16 @@ pub struct Settings {
 pub struct ServerSettings {
     pub host: String,
     pub port: u16,
+    /// Take the client address from `X-Forwarded-For` (behind a reverse proxy only).
+    pub trust_forwarded_for: bool,
+}
+
+/// Per-address budgets per minute; 0 turns one off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    pub requests_per_minute: u32,
+    pub auth_failures_per_minute: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +140,7 @@ struct RawSettings {
     webhook: RawWebhookSettings,
     store: RawStoreSettings,
     mongo: RawMongoSettings,
+    rate_limit: RateLimitSettings,
 }
 
 #[derive(Deserialize)]
@@ -200,6 +212,7 @@ impl Settings {
                 uri: non_empty(raw.mongo.uri).map(MongoUri),
                 db_name: non_empty(raw.mongo.db_name).ok_or_else(|| invalid("mongo.db_name", "must not be empty"))?,
             },
+            rate_limit: raw.rate_limit,
         })
     }
 }
@@ -258,6 +271,9 @@ mod tests {
         assert_eq!(settings.store.seed_file, Some(PathBuf::from("config/dev-seed.json")));
         assert!(settings.mongo.uri.is_none());
         assert_eq!(settings.mongo.db_name, "fproxy");
+        assert_eq!(settings.rate_limit.requests_per_minute, 120);
+        assert_eq!(settings.rate_limit.auth_failures_per_minute, 10);
+        assert!(!settings.server.trust_forwarded_for);
     }
 
     #[test]
@@ -277,8 +293,14 @@ mod tests {
             ("APP__WEBHOOK__DEFAULT_PRIORITY", "4"),
             ("APP__WEBHOOK__REVEAL_API_KEYS", "true"),
             ("APP__STORE__SEED_FILE", "other.json"),
+            ("APP__RATE_LIMIT__REQUESTS_PER_MINUTE", "0"),
+            ("APP__RATE_LIMIT__AUTH_FAILURES_PER_MINUTE", "3"),
+            ("APP__SERVER__TRUST_FORWARDED_FOR", "true"),
         ])
         .unwrap();
+        assert_eq!(settings.rate_limit.requests_per_minute, 0);
+        assert_eq!(settings.rate_limit.auth_failures_per_minute, 3);
+        assert!(settings.server.trust_forwarded_for);
         assert_eq!(settings.server.port, 9123);
         assert_eq!(settings.webhook.target_proxy_id.as_str(), "proxy-9");
         assert_eq!(settings.webhook.default_priority.value(), 4);
@@ -328,6 +350,7 @@ mod tests {
         assert!(message(&[("APP__WEBHOOK__TARGET_PROXY_ID", "has space")]).contains("webhook.target_proxy_id"));
         assert!(message(&[("APP__WEBHOOK__REVEAL_API_KEYS", "maybe")]).contains("webhook.reveal_api_keys"));
         assert!(message(&[("APP__WEBHOOK__TYPO", "1")]).contains("typo"));
+        assert!(message(&[("APP__RATE_LIMIT__REQUESTS_PER_MINUTE", "-1")]).contains("rate_limit.requests_per_minute"));
         assert!(message(&[("APP_ENV", "staging")]).contains("APP_ENV"));
     }
 

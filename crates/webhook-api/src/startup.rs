@@ -10,7 +10,7 @@ use domain::KeyIdGenerator;
 
 use crate::application::KeyService;
 use crate::configuration::Settings;
-use crate::http::{self, KeyDisplay};
+use crate::http::{self, ClientLimits, KeyDisplay};
 
 pub struct Application {
     port: u16,
@@ -29,9 +29,15 @@ impl Application {
             settings.webhook.default_priority,
         ));
         let secrets = web::Data::new(settings.webhook.secrets.clone());
+        let limits = web::Data::new(ClientLimits::new(
+            settings.rate_limit.requests_per_minute,
+            settings.rate_limit.auth_failures_per_minute,
+            settings.server.trust_forwarded_for,
+        ));
         let display = KeyDisplay { reveal_api_keys: settings.webhook.reveal_api_keys };
-        let server =
-            HttpServer::new(move || http::app(service.clone(), secrets.clone(), display)).listen(listener)?.run();
+        let server = HttpServer::new(move || http::app(service.clone(), secrets.clone(), limits.clone(), display))
+            .listen(listener)?
+            .run();
         Ok(Self { port, server })
     }
 

@@ -1,18 +1,20 @@
 //! The actix-web inbound adapter: routes, the secret check, problem responses.
 
 mod access_log;
-mod auth;
 mod health;
 mod key_json;
 mod problem;
 mod provision;
 mod provision_body;
+mod rate_limit;
 mod status;
+mod webhook_guard;
 
-pub use auth::SECRET_HEADER;
 pub use key_json::KeyDisplay;
 pub use problem::Problem;
 pub use provision::MAX_BODY_BYTES;
+pub use rate_limit::ClientLimits;
+pub use webhook_guard::SECRET_HEADER;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -28,6 +30,7 @@ use crate::secrets::WebhookSecrets;
 pub fn app<P: KeyPool>(
     service: web::Data<KeyService<P>>,
     secrets: web::Data<WebhookSecrets>,
+    limits: web::Data<ClientLimits>,
     display: KeyDisplay,
 ) -> App<
     impl ServiceFactory<
@@ -41,12 +44,13 @@ pub fn app<P: KeyPool>(
     App::new()
         .app_data(service)
         .app_data(secrets)
+        .app_data(limits)
         .app_data(web::Data::new(display))
         .service(endpoint("/health", web::get().to(health::health)))
         .service(endpoint("/ready", web::get().to(health::ready::<P>)))
         .service(
             web::scope("/webhook")
-                .wrap(from_fn(auth::require_webhook_secret))
+                .wrap(from_fn(webhook_guard::guard_webhook))
                 .service(endpoint("/openhands/status", web::get().to(status::refresh_status::<P>)))
                 .service(endpoint("/openhands/keys", web::post().to(provision::provision_key::<P>)))
                 .default_service(web::to(not_found)),

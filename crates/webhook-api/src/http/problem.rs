@@ -59,6 +59,16 @@ impl Problem {
         )
     }
 
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "Rate limited",
+            "Too many requests, or too many failed authentications, from this address. Retry later.",
+        )
+        .retry_after(retry_after_secs)
+    }
+
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", "No endpoint at this path.")
     }

@@ -4,5 +4,6 @@ mod failing_pool;
 mod health;
 mod helpers;
 mod provision_key;
+mod rate_limits;
 mod refresh_status;
 mod webhook_auth;
