@@ -51,6 +51,8 @@ pub struct ServerSettings {
     pub port: u16,
     /// Take the client address from `X-Forwarded-For` (behind a reverse proxy only).
     pub trust_forwarded_for: bool,
+    /// On SIGTERM/SIGINT, how long in-flight requests may take to finish.
+    pub shutdown_timeout_secs: u64,
 }
 
 /// Per-address budgets per minute; 0 turns one off.

@@ -18,7 +18,9 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds `server.host:server.port` (port 0 picks a free one) and serves `pool`.
+    /// Binds `server.host:server.port` (port 0 picks a free one) and serves `pool`. On SIGTERM
+    /// or SIGINT it stops accepting, lets in-flight requests finish within
+    /// `server.shutdown_timeout_secs`, and returns.
     pub fn build<P: KeyPool>(settings: &Settings, pool: P) -> std::io::Result<Self> {
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
@@ -36,6 +38,7 @@ impl Application {
         ));
         let display = KeyDisplay { reveal_api_keys: settings.webhook.reveal_api_keys };
         let server = HttpServer::new(move || http::app(service.clone(), secrets.clone(), limits.clone(), display))
+            .shutdown_timeout(settings.server.shutdown_timeout_secs)
             .listen(listener)?
             .run();
         Ok(Self { port, server })
