@@ -165,6 +165,7 @@ impl<'de> Deserialize<'de> for JsonObject {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn errors(body: &str) -> Vec<(String, String)> {
         parse_provision_request(body.as_bytes())
@@ -258,6 +259,61 @@ mod tests {
     fn rejects_deep_nesting() {
         let body = format!(r#"{{"apiKey":"sk-12345678","x":{}{}}}"#, "[".repeat(10_000), "]".repeat(10_000));
         assert_eq!(fields(&body), ["body"]);
+    }
+
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            "\\PC{0,20}".prop_map(Value::from),
+            "[!-~]{0,30}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map("[a-zA-Z]{1,8}", inner, 0..4)
+                    .prop_map(|members| Value::Object(members.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_any_bytes(body in prop::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parse_provision_request(&body);
+        }
+
+        #[test]
+        fn accepts_exactly_the_bodies_whose_every_field_parses(
+            fields in prop::collection::btree_map(
+                prop_oneof![Just("apiKey".to_owned()), Just("name".to_owned()), Just("replaceKeyId".to_owned()),
+                            Just("force".to_owned()), Just("priority".to_owned()), Just("proxyId".to_owned()),
+                            "[a-z]{1,6}"],
+                any_json(),
+                0..7,
+            )
+        ) {
+            let text = |name: &str, check: &dyn Fn(&str) -> bool| match fields.get(name) {
+                None | Some(Value::Null) => name != "apiKey",
+                Some(Value::String(raw)) => check(raw),
+                Some(_) => false,
+            };
+            let expected = fields.keys().all(|name| FIELDS.contains(&name.as_str()))
+                && text("apiKey", &|raw| ApiKey::parse(raw).is_ok())
+                && text("name", &|raw| KeyName::parse(raw).is_ok())
+                && text("replaceKeyId", &|raw| KeyId::parse(raw).is_ok())
+                && text("proxyId", &|raw| ProxyId::parse(raw).is_ok())
+                && matches!(fields.get("force"), None | Some(Value::Null | Value::Bool(_)))
+                && match fields.get("priority") {
+                    None | Some(Value::Null) => true,
+                    Some(value) => value.as_i64().is_some_and(|raw| Priority::parse(raw).is_ok()),
+                };
+            let body = serde_json::to_vec(&fields).unwrap();
+            let parsed = parse_provision_request(&body);
+            prop_assert_eq!(parsed.is_ok(), expected, "{:?}", parsed);
+        }
     }
 
     #[test]
