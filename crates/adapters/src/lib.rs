@@ -10,4 +10,7 @@ pub mod ports;
 pub mod seed;
 
 pub use memory::MemoryStore;
-pub use ports::{KeyPool, PooledKey, ProvisionError, ProvisionPlan, RawDocuments, Retirement, StoreError};
+pub use ports::{
+    Begun, IdempotencyClaim, IdempotencyStore, KeyPool, Lease, PooledKey, ProvisionError, ProvisionPlan, RawDocuments,
+    Retirement, StoreError, StoredResponse,
+};

@@ -7,15 +7,21 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bson::Document;
 use chrono::{DateTime, Utc};
-use domain::{ApiKey, Binding, KeyId, KeyStatus, OpenHandsKey, ProxyId, StatusSummary};
+use domain::{ApiKey, Binding, IdempotencyKey, KeyId, KeyStatus, OpenHandsKey, ProxyId, StatusSummary};
 
 use crate::documents::{self, ARCHIVE, BINDINGS, KEYS, PROXIES};
-use crate::ports::{KeyPool, PooledKey, ProvisionError, ProvisionPlan, RawDocuments, Retirement, StoreError};
+use crate::ports::{
+    Begun, IdempotencyClaim, IdempotencyStore, KeyPool, Lease, PooledKey, ProvisionError, ProvisionPlan, RawDocuments,
+    Retirement, StoreError, StoredResponse,
+};
 use crate::seed::Seed;
+
+mod idempotency;
 
 #[derive(Clone, Default)]
 pub struct MemoryStore {
     collections: Arc<Mutex<Collections>>,
+    idempotency: Arc<Mutex<idempotency::IdempotencyRecords>>,
 }
 
 #[derive(Default)]
@@ -50,9 +56,13 @@ impl MemoryStore {
         store
     }
 
+    // Nothing panics while these locks are held, so a poisoned lock still guards whole data.
     fn lock(&self) -> MutexGuard<'_, Collections> {
-        // Nothing panics while the lock is held, so a poisoned lock still guards whole data.
         self.collections.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn idempotency(&self) -> MutexGuard<'_, idempotency::IdempotencyRecords> {
+        self.idempotency.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -129,12 +139,15 @@ impl Collections {
         })
     }
 
+    fn was_archived(&self, key_id: &KeyId, replaced_by: &KeyId) -> bool {
+        let filter = documents::archive_filter(key_id, replaced_by);
+        self.archive.iter().any(|record| matches_filter(record, &filter))
+    }
+
     fn retire(&mut self, retirement: &Retirement) {
         let id = retirement.key_id.as_str();
         if let Some(old) = self.keys.get(id).cloned() {
-            let filter = documents::archive_filter(&retirement.key_id, &retirement.replaced_by);
-            let already_archived = self.archive.iter().any(|record| matches_filter(record, &filter));
-            if !already_archived {
+            if !self.was_archived(&retirement.key_id, &retirement.replaced_by) {
                 self.archive.push(documents::archive_document(old, &retirement.replaced_by, retirement.at));
             }
         }
@@ -203,6 +216,10 @@ impl KeyPool for MemoryStore {
             }))
     }
 
+    async fn was_retired_by(&self, key_id: &KeyId, replaced_by: &KeyId) -> Result<bool, StoreError> {
+        Ok(self.lock().was_archived(key_id, replaced_by))
+    }
+
     async fn provision(&self, plan: &ProvisionPlan) -> Result<(), ProvisionError> {
         let mut collections = self.lock();
         if let Some(key) = &plan.new_key {
@@ -227,6 +244,22 @@ impl KeyPool for MemoryStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+impl IdempotencyStore for MemoryStore {
+    async fn begin(&self, claim: &IdempotencyClaim) -> Result<Begun, StoreError> {
+        Ok(self.idempotency().begin(claim))
+    }
+
+    async fn complete(&self, key: &IdempotencyKey, lease: &Lease, response: &StoredResponse) -> Result<(), StoreError> {
+        self.idempotency().complete(key, lease, response);
+        Ok(())
+    }
+
+    async fn release(&self, key: &IdempotencyKey, lease: &Lease) -> Result<(), StoreError> {
+        self.idempotency().release(key, lease);
         Ok(())
     }
 }

@@ -1,7 +1,7 @@
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use domain::{ApiKey, Binding, KeyId, OpenHandsKey, ProxyId, StatusSummary};
+use domain::{ApiKey, Binding, IdempotencyKey, KeyId, OpenHandsKey, ProxyId, StatusSummary};
 
 /// The key pool as the use-cases need it. Implemented by the MongoDB repository and by the
 /// in-memory store; both pass the same contract suite.
@@ -20,6 +20,13 @@ pub trait KeyPool: Clone + Send + Sync + 'static {
     /// The key holding `api_key`, if any. The existing data may hold the same key more than
     /// once: a bound copy wins over an unbound one, then the oldest.
     fn find_by_api_key(&self, api_key: &ApiKey) -> impl Future<Output = Result<Option<PooledKey>, StoreError>> + Send;
+
+    /// Whether `key_id` was archived as replaced by `replaced_by`.
+    fn was_retired_by(
+        &self,
+        key_id: &KeyId,
+        replaced_by: &KeyId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Carries out the plan's writes as one unit: the new key, then its binding, then the
     /// retirement. Whatever is interrupted can be finished by applying the rest of the plan.
@@ -84,4 +91,69 @@ pub trait RawDocuments: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     fn documents(&self, collection: &str) -> impl Future<Output = Result<Vec<bson::Document>, StoreError>> + Send;
+}
+
+/// Remembers requests sent with an `Idempotency-Key` and the answers they got, in the store, so
+/// that every replica sees the same records.
+pub trait IdempotencyStore: Clone + Send + Sync + 'static {
+    /// Claims the key for this request, or says what became of it before.
+    fn begin(&self, claim: &IdempotencyClaim) -> impl Future<Output = Result<Begun, StoreError>> + Send;
+
+    /// Keeps the answer that ended the request holding `lease`, until the claim expires.
+    fn complete(
+        &self,
+        key: &IdempotencyKey,
+        lease: &Lease,
+        response: &StoredResponse,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Ends the lease at once, keeping no answer (the request failed before it had one), so a
+    /// retry takes over without waiting for the lease to run out.
+    fn release(&self, key: &IdempotencyKey, lease: &Lease) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// A request's claim on its `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdempotencyClaim {
+    pub key: IdempotencyKey,
+    /// Identifies the request's meaning: a retry must send the same.
+    pub fingerprint: String,
+    /// The id of the key this request will create, recorded before anything is written so that
+    /// a retry taking over finishes the same work.
+    pub planned_key_id: KeyId,
+    /// Unique per attempt: proves which attempt holds the lease.
+    pub token: String,
+    pub now: DateTime<Utc>,
+    /// Until then no retry may take over, unless the lease is released.
+    pub lease_until: DateTime<Utc>,
+    /// When the record, and the answer it keeps, is forgotten.
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Begun {
+    /// The key was new: go ahead.
+    Fresh(Lease),
+    /// An earlier attempt's lease ran out before it answered: finish its work.
+    TakenOver(Lease),
+    /// An earlier attempt with the same fingerprint answered this.
+    Completed(StoredResponse),
+    /// An earlier attempt still holds the lease.
+    InFlight { lease_until: DateTime<Utc> },
+    /// The key was used for a request with another fingerprint.
+    KeyReused,
+}
+
+/// The right to carry out the request, and the key id it creates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lease {
+    pub token: String,
+    pub planned_key_id: KeyId,
+}
+
+/// An answer kept for replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: String,
 }

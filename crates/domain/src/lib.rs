@@ -6,6 +6,7 @@
 
 mod api_key;
 mod binding;
+mod idempotency_key;
 mod key;
 mod key_id;
 mod key_id_generator;
@@ -17,6 +18,7 @@ mod store_id;
 
 pub use api_key::{ApiKey, ApiKeyError, mask_api_key};
 pub use binding::Binding;
+pub use idempotency_key::{IdempotencyKey, IdempotencyKeyError};
 pub use key::{OpenHandsKey, StatusSummary};
 pub use key_id::KeyId;
 pub use key_id_generator::{Clock, KeyIdGenerator, RandomSuffix, SystemClock, ThreadRngSuffix};

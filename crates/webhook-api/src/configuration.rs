@@ -42,6 +42,14 @@ pub struct Settings {
     pub store: StoreSettings,
     pub mongo: MongoSettings,
     pub rate_limit: RateLimitSettings,
+    pub idempotency: IdempotencyLeaseSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdempotencyLeaseSettings {
+    /// How long an attempt holds its `Idempotency-Key` before a retry may take its work over.
+    pub lease_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -143,6 +151,7 @@ struct RawSettings {
     store: RawStoreSettings,
     mongo: RawMongoSettings,
     rate_limit: RateLimitSettings,
+    idempotency: IdempotencyLeaseSettings,
 }
 
 #[derive(Deserialize)]
@@ -215,6 +224,7 @@ impl Settings {
                 db_name: non_empty(raw.mongo.db_name).ok_or_else(|| invalid("mongo.db_name", "must not be empty"))?,
             },
             rate_limit: raw.rate_limit,
+            idempotency: raw.idempotency,
         })
     }
 }

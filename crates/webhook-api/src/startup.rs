@@ -2,15 +2,16 @@
 //! real application on a random port.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{HttpServer, web};
-use adapters::KeyPool;
+use adapters::{IdempotencyStore, KeyPool};
 use domain::KeyIdGenerator;
 
 use crate::application::KeyService;
 use crate::configuration::Settings;
-use crate::http::{self, ClientLimits, KeyDisplay};
+use crate::http::{self, ClientLimits, IdempotencySettings, KeyDisplay};
 
 pub struct Application {
     port: u16,
@@ -21,7 +22,7 @@ impl Application {
     /// Binds `server.host:server.port` (port 0 picks a free one) and serves `pool`. On SIGTERM
     /// or SIGINT it stops accepting, lets in-flight requests finish within
     /// `server.shutdown_timeout_secs`, and returns.
-    pub fn build<P: KeyPool>(settings: &Settings, pool: P) -> std::io::Result<Self> {
+    pub fn build<P: KeyPool + IdempotencyStore>(settings: &Settings, pool: P) -> std::io::Result<Self> {
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
         let service = web::Data::new(KeyService::new(
@@ -37,10 +38,12 @@ impl Application {
             settings.server.trust_forwarded_for,
         ));
         let display = KeyDisplay { reveal_api_keys: settings.webhook.reveal_api_keys };
-        let server = HttpServer::new(move || http::app(service.clone(), secrets.clone(), limits.clone(), display))
-            .shutdown_timeout(settings.server.shutdown_timeout_secs)
-            .listen(listener)?
-            .run();
+        let idempotency = IdempotencySettings { lease: Duration::from_secs(settings.idempotency.lease_secs) };
+        let server =
+            HttpServer::new(move || http::app(service.clone(), secrets.clone(), limits.clone(), display, idempotency))
+                .shutdown_timeout(settings.server.shutdown_timeout_secs)
+                .listen(listener)?
+                .run();
         Ok(Self { port, server })
     }
 

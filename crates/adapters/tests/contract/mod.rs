@@ -4,13 +4,16 @@
 
 use adapters::documents::{ARCHIVE, BINDINGS, KEYS, PROXIES};
 use adapters::seed::Seed;
-use adapters::{KeyPool, ProvisionError, ProvisionPlan, RawDocuments, Retirement};
+use adapters::{
+    Begun, IdempotencyClaim, IdempotencyStore, KeyPool, Lease, ProvisionError, ProvisionPlan, RawDocuments, Retirement,
+    StoredResponse,
+};
 use bson::{Bson, Document, doc};
 use chrono::{DateTime, TimeZone, Utc};
-use domain::{ApiKey, Binding, KeyId, KeyStatus, OpenHandsKey, Priority, ProxyId, StatusSummary};
+use domain::{ApiKey, Binding, IdempotencyKey, KeyId, KeyStatus, OpenHandsKey, Priority, ProxyId, StatusSummary};
 
-pub trait Pool: KeyPool + RawDocuments {}
-impl<P: KeyPool + RawDocuments> Pool for P {}
+pub trait Pool: KeyPool + RawDocuments + IdempotencyStore {}
+impl<P: KeyPool + RawDocuments + IdempotencyStore> Pool for P {}
 
 pub fn legacy_fixture() -> Seed {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/legacy-pool.json");
@@ -170,6 +173,9 @@ pub async fn retires_a_replaced_key_once(pool: impl Pool) {
     assert_eq!(record.get("deletedAt"), Some(&Bson::DateTime(bson::DateTime::from_millis(1_767_225_600_002))));
     assert_eq!(record.get_document("document"), Ok(&old_document));
     assert_eq!(record.get_document("metadata"), Ok(&doc! { "replacedBy": "fresh" }));
+    assert!(pool.was_retired_by(&id(old), &id("fresh")).await.unwrap());
+    assert!(!pool.was_retired_by(&id(old), &id("other")).await.unwrap());
+    assert!(!pool.was_retired_by(&id("fresh"), &id(old)).await.unwrap());
     assert_eq!(pool.status_summary().await.unwrap().need_refresh, 2);
 }
 
@@ -232,6 +238,84 @@ pub async fn need_refresh_keys_sort_undated_first_then_by_date_then_id(pool: imp
     assert_eq!(ids, ["y", "z", "b", "c", "a"]);
 }
 
+const T0: i64 = 1_767_225_600_000;
+
+fn claim(key: &str, fingerprint: &str, token: &str, now_ms: i64) -> IdempotencyClaim {
+    IdempotencyClaim {
+        key: IdempotencyKey::parse(key.as_bytes()).unwrap(),
+        fingerprint: fingerprint.to_owned(),
+        planned_key_id: id(&format!("planned-by-{token}")),
+        token: token.to_owned(),
+        now: at(now_ms),
+        lease_until: at(now_ms + 10_000),
+        expires_at: at(now_ms + 86_400_000),
+    }
+}
+
+fn lease(token: &str, planned_by: &str) -> Lease {
+    Lease { token: token.to_owned(), planned_key_id: id(&format!("planned-by-{planned_by}")) }
+}
+
+fn created() -> StoredResponse {
+    StoredResponse { status: 201, body: r#"{"success":true}"#.to_owned() }
+}
+
+pub async fn an_idempotency_key_is_claimed_once_then_replays_its_answer(pool: impl Pool) {
+    let first = claim("retry-1", "body-a", "t1", T0);
+    assert_eq!(pool.begin(&first).await.unwrap(), Begun::Fresh(lease("t1", "t1")));
+    assert_eq!(
+        pool.begin(&claim("retry-1", "body-a", "t2", T0 + 1)).await.unwrap(),
+        Begun::InFlight { lease_until: at(T0 + 10_000) }
+    );
+
+    pool.complete(&first.key, &lease("t1", "t1"), &created()).await.unwrap();
+
+    assert_eq!(pool.begin(&claim("retry-1", "body-a", "t3", T0 + 2)).await.unwrap(), Begun::Completed(created()));
+    assert_eq!(pool.begin(&claim("retry-1", "body-b", "t4", T0 + 3)).await.unwrap(), Begun::KeyReused);
+    // Other keys are independent.
+    assert_eq!(pool.begin(&claim("retry-2", "body-a", "t5", T0 + 4)).await.unwrap(), Begun::Fresh(lease("t5", "t5")));
+}
+
+pub async fn a_reused_key_is_refused_even_while_in_flight(pool: impl Pool) {
+    pool.begin(&claim("retry-1", "body-a", "t1", T0)).await.unwrap();
+    assert_eq!(pool.begin(&claim("retry-1", "body-b", "t2", T0 + 1)).await.unwrap(), Begun::KeyReused);
+}
+
+pub async fn a_lapsed_lease_is_taken_over_with_the_planned_key_id(pool: impl Pool) {
+    let first = claim("retry-1", "body-a", "t1", T0);
+    pool.begin(&first).await.unwrap();
+
+    let late = claim("retry-1", "body-a", "t2", T0 + 10_001);
+    assert_eq!(pool.begin(&late).await.unwrap(), Begun::TakenOver(lease("t2", "t1")));
+
+    // The first attempt's answer no longer counts; the one that took over is kept.
+    pool.complete(&first.key, &lease("t1", "t1"), &StoredResponse { status: 503, body: "{}".into() }).await.unwrap();
+    assert!(matches!(
+        pool.begin(&claim("retry-1", "body-a", "t3", T0 + 10_002)).await.unwrap(),
+        Begun::InFlight { .. }
+    ));
+    pool.complete(&first.key, &lease("t2", "t1"), &created()).await.unwrap();
+    assert_eq!(pool.begin(&claim("retry-1", "body-a", "t4", T0 + 10_003)).await.unwrap(), Begun::Completed(created()));
+}
+
+pub async fn a_released_lease_is_taken_over_at_once(pool: impl Pool) {
+    let first = claim("retry-1", "body-a", "t1", T0);
+    pool.begin(&first).await.unwrap();
+    pool.release(&first.key, &lease("t1", "t1")).await.unwrap();
+    assert_eq!(
+        pool.begin(&claim("retry-1", "body-a", "t2", T0 + 1)).await.unwrap(),
+        Begun::TakenOver(lease("t2", "t1"))
+    );
+}
+
+pub async fn an_expired_idempotency_record_is_forgotten(pool: impl Pool) {
+    let first = claim("retry-1", "body-a", "t1", T0);
+    pool.begin(&first).await.unwrap();
+    pool.complete(&first.key, &lease("t1", "t1"), &created()).await.unwrap();
+    let next_day = claim("retry-1", "body-b", "t2", T0 + 86_400_001);
+    assert_eq!(pool.begin(&next_day).await.unwrap(), Begun::Fresh(lease("t2", "t2")));
+}
+
 /// Declares one `#[tokio::test]` per contract case, each on a fresh pool from `$new_pool`.
 #[macro_export]
 macro_rules! contract_tests {
@@ -246,6 +330,11 @@ macro_rules! contract_tests {
             binding_an_already_bound_key_again_adds_nothing,
             a_bound_copy_of_a_key_wins_then_the_oldest,
             need_refresh_keys_sort_undated_first_then_by_date_then_id,
+            an_idempotency_key_is_claimed_once_then_replays_its_answer,
+            a_reused_key_is_refused_even_while_in_flight,
+            a_lapsed_lease_is_taken_over_with_the_planned_key_id,
+            a_released_lease_is_taken_over_at_once,
+            an_expired_idempotency_record_is_forgotten,
         );
     };
     (@cases $new_pool:path; $($case:ident),* $(,)?) => {

@@ -1,5 +1,6 @@
 use adapters::{KeyPool, PooledKey, ProvisionError, ProvisionPlan, Retirement, StoreError};
 use domain::{ApiKey, Binding, KeyId, KeyName, KeyStatus, OpenHandsKey, Priority, ProxyId};
+use sha2::{Digest, Sha256};
 
 use super::KeyService;
 
@@ -12,6 +13,22 @@ pub struct ProvisionRequest {
     pub force: bool,
     pub priority: Option<Priority>,
     pub proxy_id: Option<ProxyId>,
+}
+
+impl ProvisionRequest {
+    /// What the request means, as a digest: two bodies that ask for the same thing (whatever
+    /// their spacing, member order or explicit nulls) share it. Holds no key in the clear.
+    pub fn fingerprint(&self) -> String {
+        let canonical = serde_json::json!([
+            self.api_key.expose(),
+            self.name.as_str(),
+            self.replace_key_id.as_ref().map(KeyId::as_str),
+            self.force,
+            self.priority.map(Priority::value),
+            self.proxy_id.as_ref().map(ProxyId::as_str),
+        ]);
+        format!("{:x}", Sha256::digest(canonical.to_string()))
+    }
 }
 
 /// The key now in the pool, the binding that serves it, and the key it replaced.
@@ -43,10 +60,23 @@ pub enum ProvisionKeyError {
 const MAX_ATTEMPTS: usize = 5;
 
 impl<P: KeyPool> KeyService<P> {
+    /// A fresh id for a key named `name`, for a request that records it before provisioning.
+    pub fn next_key_id(&self, name: &KeyName) -> KeyId {
+        self.ids.generate(name)
+    }
+
     /// Adds a key to the pool and binds it to a proxy, retiring `replace_key_id` once the new
     /// key is live. A key that an interrupted earlier request left unbound, or whose
     /// replacement was not finished, is finished instead of refused.
-    pub async fn provision_key(&self, request: &ProvisionRequest) -> Result<Provisioned, ProvisionKeyError> {
+    ///
+    /// `planned_key_id` is the id an idempotent request recorded before starting: the new key
+    /// gets it, and finding that key already bound means an earlier attempt of this same
+    /// request did the work, which is then reported rather than refused as a duplicate.
+    pub async fn provision_key(
+        &self,
+        request: &ProvisionRequest,
+        planned_key_id: Option<&KeyId>,
+    ) -> Result<Provisioned, ProvisionKeyError> {
         let proxy_id = self.resolve_proxy(request).await?;
         let replaced = match &request.replace_key_id {
             Some(key_id) => self.pool.find_key(key_id).await?,
@@ -60,10 +90,21 @@ impl<P: KeyPool> KeyService<P> {
         }
         let target = Target { proxy_id, priority: request.priority.unwrap_or(self.default_priority) };
 
-        for _ in 0..MAX_ATTEMPTS {
+        for attempt in 0..MAX_ATTEMPTS {
+            // The planned id is tried first; should another key hold it, a fresh one is used.
+            let new_id = match planned_key_id {
+                Some(planned) if attempt == 0 => planned.clone(),
+                _ => self.ids.generate(&request.name),
+            };
             let (plan, provisioned) = match self.pool.find_by_api_key(&request.api_key).await? {
+                Some(existing) if Some(&existing.key.id) == planned_key_id && replaced.is_none() => {
+                    if let Some(binding) = existing.binding {
+                        return self.report_earlier_attempt(request, existing.key, binding).await;
+                    }
+                    self.plan_finish(existing, None, &target)?
+                }
                 Some(existing) => self.plan_finish(existing, replaced.as_ref(), &target)?,
-                None => self.plan_new(request, replaced.as_ref(), &target),
+                None => self.plan_new(new_id, request, replaced.as_ref(), &target),
             };
             match self.pool.provision(&plan).await {
                 Ok(()) => return Ok(provisioned),
@@ -83,14 +124,30 @@ impl<P: KeyPool> KeyService<P> {
         if self.pool.proxy_exists(proxy_id).await? { Ok(proxy_id.clone()) } else { Err(missing(proxy_id.clone())) }
     }
 
+    /// An earlier attempt of this request created and bound the key, and retired what it
+    /// replaced: answer as it would have.
+    async fn report_earlier_attempt(
+        &self,
+        request: &ProvisionRequest,
+        key: OpenHandsKey,
+        binding: Binding,
+    ) -> Result<Provisioned, ProvisionKeyError> {
+        let replaced_key = match &request.replace_key_id {
+            Some(old) if self.pool.was_retired_by(old, &key.id).await? => Some(old.clone()),
+            _ => None,
+        };
+        Ok(Provisioned { key, binding, replaced_key })
+    }
+
     fn plan_new(
         &self,
+        id: KeyId,
         request: &ProvisionRequest,
         replaced: Option<&OpenHandsKey>,
         target: &Target,
     ) -> (ProvisionPlan, Provisioned) {
         let now = self.ids.now();
-        let key = OpenHandsKey::new(self.ids.generate(&request.name), request.api_key.clone(), now);
+        let key = OpenHandsKey::new(id, request.api_key.clone(), now);
         let binding = Binding::new(target.proxy_id.clone(), key.id.clone(), target.priority, now);
         let retirement =
             replaced.map(|old| Retirement { key_id: old.id.clone(), replaced_by: key.id.clone(), at: now });
@@ -162,7 +219,7 @@ mod tests {
     async fn creates_a_healthy_key_bound_to_the_target_proxy() {
         let service = service_with(vec![]).await;
 
-        let provisioned = service.provision_key(&request("sk-brand-new-key-0001")).await.unwrap();
+        let provisioned = service.provision_key(&request("sk-brand-new-key-0001"), None).await.unwrap();
 
         assert_eq!(provisioned.key.id.as_str(), format!("oh-key-{FIXED_NOW_MS}-aaaaaa"));
         assert_eq!(provisioned.key.status, KeyStatus::Healthy);
@@ -184,7 +241,7 @@ mod tests {
             ..request("sk-named-key-00001")
         };
 
-        let provisioned = service.provision_key(&asked).await.unwrap();
+        let provisioned = service.provision_key(&asked, None).await.unwrap();
 
         assert!(provisioned.key.id.as_str().starts_with("tai-p4-"));
         assert_eq!((provisioned.binding.proxy_id.as_str(), provisioned.binding.priority.value()), ("proxy-1", 7));
@@ -196,13 +253,13 @@ mod tests {
         let unknown =
             ProvisionRequest { proxy_id: Some(ProxyId::parse("proxy-404").unwrap()), ..request("sk-key-000000001") };
         assert_eq!(
-            service.provision_key(&unknown).await,
+            service.provision_key(&unknown, None).await,
             Err(ProvisionKeyError::UnknownProxy(ProxyId::parse("proxy-404").unwrap()))
         );
 
         let without_target = crate::application::test_support::service_targeting("proxy-gone", vec![]).await;
         assert_eq!(
-            without_target.provision_key(&request("sk-key-000000001")).await,
+            without_target.provision_key(&request("sk-key-000000001"), None).await,
             Err(ProvisionKeyError::TargetProxyMissing(ProxyId::parse("proxy-gone").unwrap()))
         );
         assert_eq!(count(service.pool(), KEYS).await + count(without_target.pool(), KEYS).await, 0);
@@ -211,9 +268,9 @@ mod tests {
     #[tokio::test]
     async fn refuses_a_bound_duplicate() {
         let service = service_with(vec![]).await;
-        let first = service.provision_key(&request("sk-twice-000000001")).await.unwrap();
+        let first = service.provision_key(&request("sk-twice-000000001"), None).await.unwrap();
 
-        let second = service.provision_key(&request("sk-twice-000000001")).await;
+        let second = service.provision_key(&request("sk-twice-000000001"), None).await;
 
         assert_eq!(second, Err(ProvisionKeyError::DuplicateApiKey(first.key.id)));
         assert_eq!((count(service.pool(), KEYS).await, count(service.pool(), BINDINGS).await), (1, 1));
@@ -223,7 +280,7 @@ mod tests {
     async fn finishes_an_unbound_existing_key() {
         let service = service_with(vec![key_document("left-unbound", "sk-unbound-00001", "healthy", Some(1))]).await;
 
-        let provisioned = service.provision_key(&request("sk-unbound-00001")).await.unwrap();
+        let provisioned = service.provision_key(&request("sk-unbound-00001"), None).await.unwrap();
 
         assert_eq!(provisioned.key.id.as_str(), "left-unbound");
         assert_eq!(provisioned.binding.proxy_id.as_str(), "proxy-6");
@@ -235,7 +292,7 @@ mod tests {
         let service = service_with(vec![key_document("old", "sk-old-key-000001", "need_refresh", Some(1))]).await;
         service.pool().insert_documents(BINDINGS, vec![binding_document("old", "proxy-6")]).await.unwrap();
 
-        let provisioned = service.provision_key(&replacing("sk-new-key-000001", "old")).await.unwrap();
+        let provisioned = service.provision_key(&replacing("sk-new-key-000001", "old"), None).await.unwrap();
 
         assert_eq!(provisioned.replaced_key.map(|id| id.to_string()), Some("old".into()));
         assert_eq!(service.pool().find_key(&KeyId::parse("old").unwrap()).await.unwrap(), None);
@@ -252,12 +309,12 @@ mod tests {
         for status in ["healthy", "rate_limited"] {
             let service = service_with(vec![key_document("old", "sk-old-key-000001", status, Some(1))]).await;
 
-            let refused = service.provision_key(&replacing("sk-new-key-000001", "old")).await;
+            let refused = service.provision_key(&replacing("sk-new-key-000001", "old"), None).await;
 
             assert!(matches!(refused, Err(ProvisionKeyError::ReplaceRefused { .. })), "{status}: {refused:?}");
             assert_eq!(count(service.pool(), KEYS).await, 1);
             let forced = ProvisionRequest { force: true, ..replacing("sk-new-key-000001", "old") };
-            assert!(service.provision_key(&forced).await.unwrap().replaced_key.is_some());
+            assert!(service.provision_key(&forced, None).await.unwrap().replaced_key.is_some());
             assert_eq!(count(service.pool(), ARCHIVE).await, 1);
         }
     }
@@ -265,7 +322,7 @@ mod tests {
     #[tokio::test]
     async fn a_missing_replace_target_is_reported_as_none() {
         let service = service_with(vec![]).await;
-        let provisioned = service.provision_key(&replacing("sk-new-key-000001", "gone")).await.unwrap();
+        let provisioned = service.provision_key(&replacing("sk-new-key-000001", "gone"), None).await.unwrap();
         assert_eq!(provisioned.replaced_key, None);
         assert_eq!(count(service.pool(), ARCHIVE).await, 0);
     }
@@ -280,12 +337,12 @@ mod tests {
         .await;
         service.pool().insert_documents(BINDINGS, vec![binding_document("new", "proxy-6")]).await.unwrap();
 
-        let retried = service.provision_key(&replacing("sk-new-key-000001", "old")).await.unwrap();
+        let retried = service.provision_key(&replacing("sk-new-key-000001", "old"), None).await.unwrap();
         assert_eq!((retried.key.id.as_str(), retried.replaced_key.as_ref().map(KeyId::as_str)), ("new", Some("old")));
         assert_eq!(count(service.pool(), ARCHIVE).await, 1);
 
         // The replacement is done: the same request now is a plain duplicate.
-        let again = service.provision_key(&replacing("sk-new-key-000001", "old")).await;
+        let again = service.provision_key(&replacing("sk-new-key-000001", "old"), None).await;
         assert_eq!(again, Err(ProvisionKeyError::DuplicateApiKey(KeyId::parse("new").unwrap())));
         assert_eq!((count(service.pool(), KEYS).await, count(service.pool(), ARCHIVE).await), (1, 1));
     }
@@ -295,7 +352,7 @@ mod tests {
         let service = service_with(vec![key_document("same", "sk-same-key-00001", "need_refresh", Some(1))]).await;
         service.pool().insert_documents(BINDINGS, vec![binding_document("same", "proxy-6")]).await.unwrap();
 
-        let result = service.provision_key(&replacing("sk-same-key-00001", "same")).await;
+        let result = service.provision_key(&replacing("sk-same-key-00001", "same"), None).await;
 
         assert_eq!(result, Err(ProvisionKeyError::DuplicateApiKey(KeyId::parse("same").unwrap())));
         assert_eq!(count(service.pool(), KEYS).await, 1);
@@ -304,17 +361,79 @@ mod tests {
     #[tokio::test]
     async fn an_id_collision_retries_with_fresh_randomness() {
         let service = service_with_suffixes(&["aaaaaa", "aaaaaa", "bbbbbb"]).await;
-        let first = service.provision_key(&request("sk-first-key-00001")).await.unwrap();
-        let second = service.provision_key(&request("sk-second-key-0001")).await.unwrap();
+        let first = service.provision_key(&request("sk-first-key-00001"), None).await.unwrap();
+        let second = service.provision_key(&request("sk-second-key-0001"), None).await.unwrap();
         assert!(first.key.id.as_str().ends_with("-aaaaaa"));
         assert!(second.key.id.as_str().ends_with("-bbbbbb"), "{:?}", second.key.id);
+    }
+
+    #[test]
+    fn the_fingerprint_follows_meaning_not_spelling() {
+        let plain = request("sk-print-000000001");
+        let explicit = ProvisionRequest { force: false, name: KeyName::parse("oh-key").unwrap(), ..plain.clone() };
+        assert_eq!(plain.fingerprint(), explicit.fingerprint());
+        let forced = ProvisionRequest { force: true, ..plain.clone() };
+        let other_key = request("sk-print-000000002");
+        assert_ne!(plain.fingerprint(), forced.fingerprint());
+        assert_ne!(plain.fingerprint(), other_key.fingerprint());
+        assert!(!plain.fingerprint().contains("sk-print"));
+        assert_eq!(plain.fingerprint().len(), 64);
+    }
+
+    #[tokio::test]
+    async fn a_planned_key_id_names_the_new_key() {
+        let service = service_with(vec![]).await;
+        let planned = KeyId::parse("oh-key-1-planned").unwrap();
+        let provisioned = service.provision_key(&request("sk-planned-key-0001"), Some(&planned)).await.unwrap();
+        assert_eq!(provisioned.key.id, planned);
+    }
+
+    #[tokio::test]
+    async fn a_planned_key_already_done_is_reported_not_refused() {
+        let service = service_with(vec![key_document("old", "sk-old-key-000001", "need_refresh", Some(1))]).await;
+        let planned = KeyId::parse("oh-key-1-planned").unwrap();
+        let asked = replacing("sk-planned-key-0001", "old");
+        let first = service.provision_key(&asked, Some(&planned)).await.unwrap();
+        let writes = (count(service.pool(), KEYS).await, count(service.pool(), BINDINGS).await);
+
+        let again = service.provision_key(&asked, Some(&planned)).await.unwrap();
+
+        assert_eq!(again, first);
+        assert_eq!(again.replaced_key, Some(KeyId::parse("old").unwrap()));
+        assert_eq!((count(service.pool(), KEYS).await, count(service.pool(), BINDINGS).await), writes);
+        assert_eq!(count(service.pool(), ARCHIVE).await, 1);
+        // Without the plan, the same request is a duplicate.
+        assert!(matches!(service.provision_key(&asked, None).await, Err(ProvisionKeyError::DuplicateApiKey(_))));
+    }
+
+    #[tokio::test]
+    async fn a_planned_key_left_unbound_is_finished() {
+        let service =
+            service_with(vec![key_document("oh-key-1-planned", "sk-planned-key-0001", "healthy", Some(1))]).await;
+        let planned = KeyId::parse("oh-key-1-planned").unwrap();
+        let provisioned = service.provision_key(&request("sk-planned-key-0001"), Some(&planned)).await.unwrap();
+        assert_eq!(provisioned.key.id, planned);
+        assert_eq!(count(service.pool(), BINDINGS).await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_planned_key_id_held_by_another_key_gives_way_to_a_fresh_one() {
+        let service =
+            service_with(vec![key_document("oh-key-1-planned", "sk-someone-else-01", "healthy", Some(1))]).await;
+        let planned = KeyId::parse("oh-key-1-planned").unwrap();
+        let provisioned = service.provision_key(&request("sk-planned-key-0001"), Some(&planned)).await.unwrap();
+        assert_ne!(provisioned.key.id, planned);
+        assert_eq!(count(service.pool(), KEYS).await, 2);
     }
 
     #[tokio::test]
     async fn gives_up_when_every_id_is_taken() {
         let service = service_with_suffixes(&["aaaaaa"]).await;
-        service.provision_key(&request("sk-first-key-00001")).await.unwrap();
-        assert_eq!(service.provision_key(&request("sk-second-key-0001")).await, Err(ProvisionKeyError::Contention));
+        service.provision_key(&request("sk-first-key-00001"), None).await.unwrap();
+        assert_eq!(
+            service.provision_key(&request("sk-second-key-0001"), None).await,
+            Err(ProvisionKeyError::Contention)
+        );
         assert_eq!(count(service.pool(), KEYS).await, 1);
     }
 }

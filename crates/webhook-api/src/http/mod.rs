@@ -2,6 +2,7 @@
 
 mod access_log;
 mod health;
+mod idempotency;
 mod key_json;
 mod problem;
 mod provision;
@@ -10,6 +11,7 @@ mod rate_limit;
 mod status;
 mod webhook_guard;
 
+pub use idempotency::{IDEMPOTENCY_KEY_HEADER, IdempotencySettings, REPLAYED_HEADER};
 pub use key_json::KeyDisplay;
 pub use problem::Problem;
 pub use provision::MAX_BODY_BYTES;
@@ -21,17 +23,18 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, Error, HttpResponse, web};
-use adapters::KeyPool;
+use adapters::{IdempotencyStore, KeyPool};
 
 use crate::application::KeyService;
 use crate::secrets::WebhookSecrets;
 
 /// The whole application: every route, with its shared state and middleware.
-pub fn app<P: KeyPool>(
+pub fn app<P: KeyPool + IdempotencyStore>(
     service: web::Data<KeyService<P>>,
     secrets: web::Data<WebhookSecrets>,
     limits: web::Data<ClientLimits>,
     display: KeyDisplay,
+    idempotency: IdempotencySettings,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -46,6 +49,7 @@ pub fn app<P: KeyPool>(
         .app_data(secrets)
         .app_data(limits)
         .app_data(web::Data::new(display))
+        .app_data(web::Data::new(idempotency))
         .service(endpoint("/health", web::get().to(health::health)))
         .service(endpoint("/ready", web::get().to(health::ready::<P>)))
         .service(

@@ -2,27 +2,53 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
-use adapters::KeyPool;
+use adapters::{IdempotencyStore, KeyPool, StoredResponse};
+use domain::KeyId;
 use serde_json::json;
 
+use super::idempotency::{self, Admission, IdempotencySettings};
 use super::key_json::{KeyDisplay, date};
 use super::problem::Problem;
 use super::provision_body::{FieldError, parse_provision_request};
-use crate::application::KeyService;
+use crate::application::{KeyService, ProvisionRequest};
 
 /// The largest body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-pub async fn provision_key<P: KeyPool>(
+pub async fn provision_key<P: KeyPool + IdempotencyStore>(
     request: HttpRequest,
     payload: web::Payload,
     service: web::Data<KeyService<P>>,
     display: web::Data<KeyDisplay>,
+    idempotency: web::Data<IdempotencySettings>,
 ) -> Result<HttpResponse, Problem> {
     require_json(&request)?;
+    let idempotency_key = idempotency::idempotency_key(&request).map_err(|error| invalid_request(vec![error]))?;
     let body = read_body(&request, payload).await?;
     let provision = parse_provision_request(&body).map_err(invalid_request)?;
-    let provisioned = service.provision_key(&provision).await?;
+    let Some(key) = idempotency_key else {
+        return answer(&service, &display, &provision, None).await.map(|created| idempotency::respond(&created));
+    };
+    let planned_key_id = service.next_key_id(&provision.name);
+    let admission =
+        idempotency::admit(service.pool(), &key, provision.fingerprint(), planned_key_id, **idempotency).await?;
+    let lease = match admission {
+        Admission::Proceed(lease) => lease,
+        Admission::Answer(response) => return Ok(response),
+    };
+    let answer = answer(&service, &display, &provision, Some(&lease.planned_key_id)).await;
+    idempotency::finish(service.pool(), &key, &lease, &answer).await;
+    answer.map(|created| idempotency::respond(&created))
+}
+
+/// Carries the request out: the 201 answer, or the problem that stopped it.
+async fn answer<P: KeyPool>(
+    service: &KeyService<P>,
+    display: &KeyDisplay,
+    provision: &ProvisionRequest,
+    planned_key_id: Option<&KeyId>,
+) -> Result<StoredResponse, Problem> {
+    let provisioned = service.provision_key(provision, planned_key_id).await?;
     log::info!(
         "provisioned key {} on {} at priority {}{}",
         provisioned.key.id,
@@ -30,7 +56,7 @@ pub async fn provision_key<P: KeyPool>(
         provisioned.binding.priority.value(),
         provisioned.replaced_key.as_ref().map(|old| format!(", replacing {old}")).unwrap_or_default()
     );
-    Ok(HttpResponse::Created().json(json!({
+    let body = json!({
         "success": true,
         "key": {
             "id": provisioned.key.id.as_str(),
@@ -44,7 +70,8 @@ pub async fn provision_key<P: KeyPool>(
             "isActive": provisioned.binding.is_active,
         },
         "replaced_key": provisioned.replaced_key.as_ref().map(|id| id.as_str()),
-    })))
+    });
+    Ok(StoredResponse { status: StatusCode::CREATED.as_u16(), body: body.to_string() })
 }
 
 /// `application/json`, with parameters such as `charset` allowed.

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use adapters::seed::Seed;
-use adapters::{KeyPool, MemoryStore};
+use adapters::{IdempotencyStore, KeyPool, MemoryStore};
 use reqwest::{RequestBuilder, Response};
 use serde_json::Value;
 use webhook_api::configuration::Settings;
@@ -30,7 +30,7 @@ pub async fn spawn_app() -> TestApp<MemoryStore> {
 }
 
 /// The application on `pool`, with extra `APP__…` settings.
-pub async fn spawn_app_with<P: KeyPool>(pool: P, vars: &[(&str, &str)]) -> TestApp<P> {
+pub async fn spawn_app_with<P: KeyPool + IdempotencyStore>(pool: P, vars: &[(&str, &str)]) -> TestApp<P> {
     let mut env: HashMap<String, String> = HashMap::from([
         ("APP__SERVER__PORT".into(), "0".into()),
         ("APP__STORE__SEED_FILE".into(), String::new()),

@@ -3,6 +3,7 @@
 mod failing_pool;
 mod health;
 mod helpers;
+mod idempotency;
 mod provision_key;
 mod rate_limits;
 mod refresh_status;
