@@ -146,10 +146,10 @@ impl Collections {
 
     fn retire(&mut self, retirement: &Retirement) {
         let id = retirement.key_id.as_str();
-        if let Some(old) = self.keys.get(id).cloned() {
-            if !self.was_archived(&retirement.key_id, &retirement.replaced_by) {
-                self.archive.push(documents::archive_document(old, &retirement.replaced_by, retirement.at));
-            }
+        if let Some(old) = self.keys.get(id).cloned()
+            && !self.was_archived(&retirement.key_id, &retirement.replaced_by)
+        {
+            self.archive.push(documents::archive_document(old, &retirement.replaced_by, retirement.at));
         }
         self.bindings_by_key_id.remove(id);
         self.remove_key(id);
