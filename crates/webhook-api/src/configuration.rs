@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use domain::{Priority, ProxyId};
 use rand::Rng;
@@ -90,6 +91,11 @@ pub struct StoreSettings {
 pub struct MongoSettings {
     pub uri: Option<MongoUri>,
     pub db_name: String,
+    pub server_selection_timeout: Duration,
+    pub operation_timeout: Duration,
+    pub ensure_indexes: bool,
+    /// Run provisioning in a transaction where the deployment supports one (`auto`), or never.
+    pub use_transactions: bool,
 }
 
 /// A connection string. It may hold a password, so `Debug` prints it without credentials.
@@ -173,6 +179,10 @@ struct RawStoreSettings {
 struct RawMongoSettings {
     uri: String,
     db_name: String,
+    server_selection_timeout_ms: u64,
+    operation_timeout_ms: u64,
+    ensure_indexes: bool,
+    transactions: String,
 }
 
 impl Settings {
@@ -222,6 +232,17 @@ impl Settings {
             mongo: MongoSettings {
                 uri: non_empty(raw.mongo.uri).map(MongoUri),
                 db_name: non_empty(raw.mongo.db_name).ok_or_else(|| invalid("mongo.db_name", "must not be empty"))?,
+                server_selection_timeout: positive_millis(
+                    "mongo.server_selection_timeout_ms",
+                    raw.mongo.server_selection_timeout_ms,
+                )?,
+                operation_timeout: positive_millis("mongo.operation_timeout_ms", raw.mongo.operation_timeout_ms)?,
+                ensure_indexes: raw.mongo.ensure_indexes,
+                use_transactions: match raw.mongo.transactions.as_str() {
+                    "auto" => true,
+                    "never" => false,
+                    _ => return Err(invalid("mongo.transactions", "must be \"auto\" or \"never\"")),
+                },
             },
             rate_limit: raw.rate_limit,
             idempotency: raw.idempotency,
@@ -252,6 +273,13 @@ fn webhook_secrets(
 
 fn invalid(setting: &'static str, reason: impl fmt::Display) -> SettingsError {
     SettingsError::Invalid { setting, reason: reason.to_string() }
+}
+
+fn positive_millis(setting: &'static str, millis: u64) -> Result<Duration, SettingsError> {
+    if millis == 0 {
+        return Err(invalid(setting, "must be at least 1"));
+    }
+    Ok(Duration::from_millis(millis))
 }
 
 fn non_empty(value: String) -> Option<String> {
@@ -334,6 +362,9 @@ mod tests {
         assert!(settings.webhook.secrets.accepts(b"previous"));
         assert_eq!(settings.mongo.uri.as_ref().unwrap().expose(), "mongodb://user:pw@db:27017");
         assert_eq!(settings.mongo.db_name, "pool");
+        assert_eq!(settings.mongo.server_selection_timeout, Duration::from_secs(2));
+        assert_eq!(settings.mongo.operation_timeout, Duration::from_secs(3));
+        assert!(settings.mongo.ensure_indexes && settings.mongo.use_transactions);
         let printed = format!("{settings:?}");
         assert!(!printed.contains("pw@") && !printed.contains("current") && !printed.contains("previous"), "{printed}");
     }
@@ -364,6 +395,8 @@ mod tests {
         assert!(message(&[("APP__WEBHOOK__TYPO", "1")]).contains("typo"));
         assert!(message(&[("APP__RATE_LIMIT__REQUESTS_PER_MINUTE", "-1")]).contains("rate_limit.requests_per_minute"));
         assert!(message(&[("APP_ENV", "staging")]).contains("APP_ENV"));
+        assert!(message(&[("APP__MONGO__TRANSACTIONS", "sometimes")]).contains("mongo.transactions"));
+        assert!(message(&[("APP__MONGO__OPERATION_TIMEOUT_MS", "0")]).contains("mongo.operation_timeout_ms"));
     }
 
     #[test]
