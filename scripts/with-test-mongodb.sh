@@ -3,16 +3,17 @@
 #
 #   scripts/with-test-mongodb.sh cargo test --workspace
 #
+# SecantusDB (pure-Python, MongoDB wire protocol) is installed from PyPI into
+# target/test-mongodb/venv and TEST_MONGODB_SERVER_CMD set to its server, unless
+# already set. Then:
 # - TEST_MONGODB_URI already set: run the command against that server.
 # - A working Docker daemon: run the command as is; the Rust tests start
 #   MongoDB themselves through testcontainers.
-# - Otherwise: install SecantusDB (pure-Python, MongoDB wire protocol) from
-#   PyPI into target/test-mongodb/venv, start it in memory on a free port,
-#   export TEST_MONGODB_URI and TEST_MONGODB_SERVER_CMD, run the command,
-#   then stop the server.
+# - Otherwise: start SecantusDB in memory on a free port, export
+#   TEST_MONGODB_URI, run the command, then stop the server.
 #
-# TEST_MONGODB_SERVER_CMD is the path of the secantusd-py executable, so a test
-# can start (and kill) a private instance of its own:
+# TEST_MONGODB_SERVER_CMD lets the outage tests start (and kill) private
+# instances of their own:
 #   $TEST_MONGODB_SERVER_CMD --host 127.0.0.1 --port <port> --storage-path :memory:
 set -euo pipefail
 
@@ -22,16 +23,6 @@ START_TIMEOUT_SECS=30
 if [ "$#" -eq 0 ]; then
     echo "usage: $0 <command> [args...]" >&2
     exit 2
-fi
-
-if [ -n "${TEST_MONGODB_URI:-}" ]; then
-    exec "$@"
-fi
-
-# `docker info` fails fast (about 0.1 s) when there is no daemon; the timeout
-# covers a daemon that hangs.
-if command -v docker >/dev/null 2>&1 && timeout 10 docker info >/dev/null 2>&1; then
-    exec "$@"
 fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -45,21 +36,48 @@ installed_version() {
     "$venv/bin/python" -c \
         'import importlib.metadata as m; print(m.version("secantusdb"))' 2>/dev/null
 }
-if [ "$(installed_version || true)" != "$SECANTUS_VERSION" ]; then
+install_secantus() {
+    [ "$(installed_version || true)" = "$SECANTUS_VERSION" ] && return 0
     echo "with-test-mongodb: installing secantusdb==$SECANTUS_VERSION into $venv" >&2
     rm -rf "$venv"
     if ! { python3 -m venv "$venv" &&
         "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
             "secantusdb==$SECANTUS_VERSION"; } >&2; then
         rm -rf "$venv"
-        cat >&2 <<EOF
+        return 1
+    fi
+}
+how_to_provide() {
+    cat >&2 <<EOF
 with-test-mongodb: could not install secantusdb==$SECANTUS_VERSION from PyPI.
 Provide a MongoDB server for the tests in one of these ways:
   - set TEST_MONGODB_URI, e.g. TEST_MONGODB_URI=mongodb://127.0.0.1:27017/
   - or start a Docker daemon, so the tests use testcontainers.
+The outage tests also need TEST_MONGODB_SERVER_CMD: a MongoDB-wire server command that
+they start and stop themselves (taking --host, --port and --storage-path :memory:).
 EOF
+}
+docker_answers() {
+    # `docker info` fails fast (about 0.1 s) when there is no daemon; the timeout covers a
+    # daemon that hangs.
+    command -v docker >/dev/null 2>&1 && timeout 10 docker info >/dev/null 2>&1
+}
+
+# The outage tests start and stop private servers of their own, whichever server the other
+# tests use, so the server command is provided on every path.
+if [ -z "${TEST_MONGODB_SERVER_CMD:-}" ]; then
+    if install_secantus; then
+        export TEST_MONGODB_SERVER_CMD="$venv/bin/secantusd-py"
+    elif [ -z "${TEST_MONGODB_URI:-}" ] && ! docker_answers; then
+        how_to_provide
         exit 1
+    else
+        echo "with-test-mongodb: no TEST_MONGODB_SERVER_CMD; the outage tests will fail" >&2
     fi
+fi
+
+if [ -n "${TEST_MONGODB_URI:-}" ] || docker_answers; then
+    exec "$@"
 fi
 server="$venv/bin/secantusd-py"
 
@@ -117,7 +135,6 @@ kill -0 "$pid" 2>/dev/null || fail_start "the server exited"
 # plain URI, so no directConnection/replicaSet option is needed and
 # transactions work.
 export TEST_MONGODB_URI="mongodb://127.0.0.1:$port/"
-export TEST_MONGODB_SERVER_CMD="$server"
 echo "with-test-mongodb: SecantusDB $SECANTUS_VERSION at $TEST_MONGODB_URI (log: $log)" >&2
 
 # Not exec: the EXIT trap must stop the server afterwards.
