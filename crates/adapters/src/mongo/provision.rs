@@ -1,0 +1,199 @@
+//! Provisioning as one unit of work: in a transaction where the deployment has them, else step
+//! by step in an order that never leaves the pool with fewer usable keys (the new key and its
+//! binding go in before the old key goes out), each step idempotent so that applying the rest
+//! of the plan again finishes an interrupted request without duplicates.
+
+use bson::{Document, doc};
+use mongodb::ClientSession;
+use mongodb::action::Action;
+use mongodb::error::{Error, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT};
+
+use super::MongoRepository;
+use super::errors::{is_duplicate_key, unavailable};
+use crate::documents::{self, ARCHIVE, BINDINGS, KEYS};
+use crate::ports::{ProvisionError, ProvisionPlan, Retirement};
+use domain::{Binding, KeyId, OpenHandsKey};
+
+/// How often a transaction, or its commit, is tried when the server says trying again is safe.
+const MAX_TRANSACTION_ATTEMPTS: usize = 3;
+
+/// Why a step stopped.
+pub(crate) enum StepError {
+    /// The driver failed; inside a transaction its labels say whether to try again.
+    Driver(Error),
+    /// The plan cannot be carried out (or a test made it fail); never retried here.
+    Final(ProvisionError),
+}
+
+impl From<Error> for StepError {
+    fn from(error: Error) -> Self {
+        Self::Driver(error)
+    }
+}
+
+impl From<StepError> for ProvisionError {
+    fn from(error: StepError) -> Self {
+        match error {
+            StepError::Driver(error) => unavailable(&error).into(),
+            StepError::Final(error) => error,
+        }
+    }
+}
+
+pub(super) async fn provision(repository: &MongoRepository, plan: &ProvisionPlan) -> Result<(), ProvisionError> {
+    if repository.uses_transactions().await? {
+        in_transaction(repository, plan).await
+    } else {
+        Steps { repository, session: None }.run(plan).await.map_err(ProvisionError::from)
+    }
+}
+
+/// Runs the steps in one transaction, retrying as the driver documentation recommends: the
+/// whole transaction on `TransientTransactionError`, the commit on
+/// `UnknownTransactionCommitResult`, a bounded number of times.
+async fn in_transaction(repository: &MongoRepository, plan: &ProvisionPlan) -> Result<(), ProvisionError> {
+    let mut session = repository.client.start_session().await.map_err(|error| unavailable(&error))?;
+    let mut attempt = 1;
+    loop {
+        session.start_transaction().await.map_err(|error| unavailable(&error))?;
+        if let Err(failure) = (Steps { repository, session: Some(&mut session) }).run(plan).await {
+            // The server may have aborted already (a duplicate key does); nothing is left to undo.
+            if let Err(error) = session.abort_transaction().await {
+                log::debug!("aborting the provisioning transaction: {}", unavailable(&error));
+            }
+            match failure {
+                StepError::Driver(error) if error.contains_label(TRANSIENT_TRANSACTION_ERROR) => {
+                    if attempt < MAX_TRANSACTION_ATTEMPTS {
+                        attempt += 1;
+                        continue;
+                    }
+                    return Err(unavailable(&error).into());
+                }
+                failure => return Err(failure.into()),
+            }
+        }
+        match commit(&mut session).await {
+            Ok(()) => return Ok(()),
+            Err(error) if error.contains_label(TRANSIENT_TRANSACTION_ERROR) && attempt < MAX_TRANSACTION_ATTEMPTS => {
+                attempt += 1;
+            }
+            Err(error) => return Err(unavailable(&error).into()),
+        }
+    }
+}
+
+async fn commit(session: &mut ClientSession) -> Result<(), Error> {
+    let mut attempt = 1;
+    loop {
+        match session.commit_transaction().await {
+            Err(error)
+                if error.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT) && attempt < MAX_TRANSACTION_ATTEMPTS =>
+            {
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// The writes of a plan, with or without a transaction's session.
+struct Steps<'r, 's> {
+    repository: &'r MongoRepository,
+    session: Option<&'s mut ClientSession>,
+}
+
+impl Steps<'_, '_> {
+    async fn run(&mut self, plan: &ProvisionPlan) -> Result<(), StepError> {
+        if let Some(key) = &plan.new_key {
+            self.insert_key(key).await?;
+            fault_point!(self.repository, AfterKeyInsert);
+        }
+        if let Some(binding) = &plan.new_binding {
+            self.bind(binding).await?;
+            fault_point!(self.repository, AfterBindingInsert);
+        }
+        if let Some(retirement) = &plan.retirement {
+            self.retire(retirement).await?;
+        }
+        Ok(())
+    }
+
+    /// Inserts the key unless its API key is already in the pool (under any id).
+    async fn insert_key(&mut self, key: &OpenHandsKey) -> Result<(), StepError> {
+        if let Some(existing) = self.find_one(KEYS, doc! { "apiKey": key.api_key.expose() }).await? {
+            let existing = documents::key_from_document(&existing)
+                .map_or_else(|| KeyId::from_store(String::new()), |existing| existing.id);
+            return Err(StepError::Final(ProvisionError::ApiKeyTaken(existing)));
+        }
+        let session = self.session.as_deref_mut();
+        match self
+            .repository
+            .collection(KEYS)
+            .insert_one(documents::new_key_document(key))
+            .optional(session, |insert, session| insert.session(session))
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) if is_duplicate_key(&error) => Err(StepError::Final(ProvisionError::KeyIdTaken(key.id.clone()))),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Inserts the binding unless the key is already bound to that proxy.
+    async fn bind(&mut self, binding: &Binding) -> Result<(), StepError> {
+        let same = doc! { "openhandsKeyId": binding.key_id.as_str(), "proxyId": binding.proxy_id.as_str() };
+        if self.find_one(BINDINGS, same).await?.is_none() {
+            let session = self.session.as_deref_mut();
+            self.repository
+                .collection(BINDINGS)
+                .insert_one(documents::new_binding_document(binding))
+                .optional(session, |insert, session| insert.session(session))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Archives the old key's whole document (once per retirement), then deletes its
+    /// bindings, then the key: until the very last write the old key still serves.
+    async fn retire(&mut self, retirement: &Retirement) -> Result<(), StepError> {
+        let old_id = retirement.key_id.as_str();
+        if let Some(old) = self.find_one(KEYS, doc! { "_id": old_id }).await? {
+            // An upsert keyed by the retirement: a retry finds the record instead of adding one.
+            let record = documents::archive_document(old, &retirement.replaced_by, retirement.at);
+            let filter = documents::archive_filter(&retirement.key_id, &retirement.replaced_by);
+            let session = self.session.as_deref_mut();
+            self.repository
+                .collection(ARCHIVE)
+                .update_one(filter, doc! { "$setOnInsert": record })
+                .upsert(true)
+                .optional(session, |update, session| update.session(session))
+                .await?;
+        }
+        fault_point!(self.repository, AfterArchive);
+
+        let session = self.session.as_deref_mut();
+        self.repository
+            .collection(BINDINGS)
+            .delete_many(doc! { "openhandsKeyId": old_id })
+            .optional(session, |delete, session| delete.session(session))
+            .await?;
+        fault_point!(self.repository, AfterBindingsDelete);
+
+        let session = self.session.as_deref_mut();
+        self.repository
+            .collection(KEYS)
+            .delete_one(doc! { "_id": old_id })
+            .optional(session, |delete, session| delete.session(session))
+            .await?;
+        Ok(())
+    }
+
+    async fn find_one(&mut self, collection: &str, filter: Document) -> Result<Option<Document>, Error> {
+        let session = self.session.as_deref_mut();
+        self.repository
+            .collection(collection)
+            .find_one(filter)
+            .optional(session, |find, session| find.session(session))
+            .await
+    }
+}
