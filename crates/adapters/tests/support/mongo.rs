@@ -63,3 +63,9 @@ pub async fn fresh_repository(transactions: TransactionMode) -> (MongoRepository
     }
     (repository, db_name)
 }
+
+/// The test database through the driver itself, to look at exactly what was stored.
+pub async fn driver_database(db_name: &str) -> mongodb::Database {
+    let client = mongodb::Client::with_uri_str(server_uri()).await.expect("the test server's URI is valid");
+    client.database(db_name)
+}
