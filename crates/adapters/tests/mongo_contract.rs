@@ -3,6 +3,7 @@
 //! standalone server.
 
 mod contract;
+#[allow(dead_code, reason = "the contract reaches the server only through the repository")]
 mod support;
 
 use adapters::{MongoRepository, TransactionMode};
@@ -11,7 +12,7 @@ mod with_transactions {
     use super::*;
 
     async fn new_pool() -> MongoRepository {
-        support::mongo::fresh_repository(TransactionMode::Auto).await.0
+        support::mongo::fresh_database(TransactionMode::Auto).await.repository
     }
 
     contract_tests!(new_pool);
@@ -21,7 +22,7 @@ mod step_by_step {
     use super::*;
 
     async fn new_pool() -> MongoRepository {
-        support::mongo::fresh_repository(TransactionMode::Never).await.0
+        support::mongo::fresh_database(TransactionMode::Never).await.repository
     }
 
     contract_tests!(new_pool);

@@ -16,7 +16,7 @@ use bson::{Document, RawDocumentBuf, doc};
 use chrono::{TimeZone, Utc};
 use domain::{ApiKey, Binding, KeyId, OpenHandsKey, Priority, ProxyId};
 use futures::TryStreamExt;
-use support::mongo::{driver_database, fresh_database_name, fresh_repository, server_uri};
+use support::mongo::{TestDatabase, driver_database, fresh_database, fresh_database_name, server_uri};
 
 /// The fixture's only usable key: healthy, with an active binding.
 const OLD: &str = "oh-key-1767225600000-a1b2c3";
@@ -31,13 +31,13 @@ const FAULT_POINTS: [FaultPoint; 4] = [
 ];
 
 async fn repository_with_legacy_pool(mode: TransactionMode) -> (MongoRepository, mongodb::Database) {
-    let (repository, db_name) = fresh_repository(mode).await;
+    let TestDatabase { repository, database } = fresh_database(mode).await;
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/legacy-pool.json");
     let seed = Seed::from_file(std::path::Path::new(path)).expect("the legacy fixture parses");
     for (collection, documents) in seed.collections {
         repository.insert_documents(&collection, documents).await.expect("seeding works");
     }
-    (repository, driver_database(&db_name).await)
+    (repository, database)
 }
 
 /// Adds a key, binds it to proxy-6 and retires the fixture's usable key, as a `force`d
