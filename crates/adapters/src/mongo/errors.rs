@@ -4,10 +4,13 @@
 
 use mongodb::error::{Error, ErrorKind, WriteFailure};
 
+use super::config::redact_uri;
 use crate::ports::StoreError;
 
 /// MongoDB's code for a duplicate key.
 const DUPLICATE_KEY: i32 = 11000;
+/// MongoDB's code for a command the server does not know.
+const COMMAND_NOT_FOUND: i32 = 59;
 
 /// Anything the driver reports is, to the service, the store being unavailable: the request
 /// fails with 503 and is retried; the classification is only for the log.
@@ -21,6 +24,31 @@ pub(crate) fn timed_out(operation_timeout: std::time::Duration) -> StoreError {
 
 pub(crate) fn is_duplicate_key(error: &Error) -> bool {
     code(error) == Some(DUPLICATE_KEY)
+}
+
+pub(crate) fn is_command_not_found(error: &Error) -> bool {
+    code(error) == Some(COMMAND_NOT_FOUND)
+}
+
+pub(crate) fn invalid_uri(uri: &str, error: &Error) -> StoreError {
+    // The driver's message may quote the string it could not parse; never let credentials out.
+    let redacted = redact_uri(uri);
+    let reason = match &*error.kind {
+        ErrorKind::InvalidArgument { message, .. } if !message.contains(uri) && !contains_user_info(message, uri) => {
+            message.clone()
+        }
+        _ => "it cannot be parsed".to_owned(),
+    };
+    StoreError::InvalidConfiguration(format!("invalid MongoDB connection string {redacted}: {reason}"))
+}
+
+/// Whether `message` quotes the user information (user name and password) of `uri`.
+fn contains_user_info(message: &str, uri: &str) -> bool {
+    let authority = uri.split_once("://").map_or(uri, |(_, rest)| rest);
+    let authority = authority.split(['/', '?']).next().unwrap_or_default();
+    authority
+        .rsplit_once('@')
+        .is_some_and(|(user_info, _)| user_info.split(':').any(|part| !part.is_empty() && message.contains(part)))
 }
 
 fn code(error: &Error) -> Option<i32> {

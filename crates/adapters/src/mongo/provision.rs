@@ -8,17 +8,17 @@ use mongodb::ClientSession;
 use mongodb::action::Action;
 use mongodb::error::{Error, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT};
 
-use super::MongoRepository;
-use super::errors::{is_duplicate_key, unavailable};
+use super::errors::{is_command_not_found, is_duplicate_key, unavailable};
+use super::{MongoRepository, TransactionMode};
 use crate::documents::{self, ARCHIVE, BINDINGS, KEYS};
-use crate::ports::{ProvisionError, ProvisionPlan, Retirement};
+use crate::ports::{ProvisionError, ProvisionPlan, Retirement, StoreError};
 use domain::{Binding, KeyId, OpenHandsKey};
 
 /// How often a transaction, or its commit, is tried when the server says trying again is safe.
 const MAX_TRANSACTION_ATTEMPTS: usize = 3;
 
 /// Why a step stopped.
-pub(crate) enum StepError {
+pub(super) enum StepError {
     /// The driver failed; inside a transaction its labels say whether to try again.
     Driver(Error),
     /// The plan cannot be carried out (or a test made it fail); never retried here.
@@ -37,6 +37,31 @@ impl From<StepError> for ProvisionError {
             StepError::Driver(error) => unavailable(&error).into(),
             StepError::Final(error) => error,
         }
+    }
+}
+
+impl MongoRepository {
+    /// Whether provisioning runs in a transaction. Asked of the server once, at first use.
+    async fn uses_transactions(&self) -> Result<bool, StoreError> {
+        if self.transactions == TransactionMode::Never {
+            return Ok(false);
+        }
+        self.supports_transactions.get_or_try_init(|| self.deployment_supports_transactions()).await.copied()
+    }
+
+    /// Transactions need a replica set (`setName`) or a sharded cluster (`msg: "isdbgrid"`),
+    /// with sessions.
+    async fn deployment_supports_transactions(&self) -> Result<bool, StoreError> {
+        let hello = match self.database.run_command(doc! { "hello": 1 }).await {
+            // Servers before 4.4.2 know the same command as isMaster.
+            Err(error) if is_command_not_found(&error) => self.database.run_command(doc! { "isMaster": 1 }).await,
+            answered => answered,
+        };
+        let hello = hello.map_err(|error| unavailable(&error))?;
+        let clustered = hello.contains_key("setName") || hello.get_str("msg") == Ok("isdbgrid");
+        let supported = clustered && hello.contains_key("logicalSessionTimeoutMinutes");
+        log::info!("MongoDB {} transactions", if supported { "supports" } else { "does not support" });
+        Ok(supported)
     }
 }
 

@@ -16,8 +16,8 @@ use tokio::sync::OnceCell;
 
 use domain::{ApiKey, Binding, KeyId, KeyStatus, OpenHandsKey, ProxyId, StatusSummary};
 
-use super::config::{MongoConfig, TransactionMode, redact_uri};
-use super::errors::{timed_out, unavailable};
+use super::config::{MongoConfig, TransactionMode};
+use super::errors::{invalid_uri, timed_out, unavailable};
 use super::indexes::{INDEXES, is_covered_by_an_existing_index};
 use super::provision;
 use crate::documents::{self, BINDINGS, KEYS, PROXIES};
@@ -31,9 +31,9 @@ pub struct MongoRepository {
     pub(super) client: Client,
     pub(super) database: Database,
     operation_timeout: Duration,
-    transactions: TransactionMode,
+    pub(super) transactions: TransactionMode,
     /// Whether the deployment runs transactions, learnt from the first successful `hello`.
-    supports_transactions: Arc<OnceCell<bool>>,
+    pub(super) supports_transactions: Arc<OnceCell<bool>>,
     #[cfg(feature = "fault-injection")]
     pub(super) faults: super::faults::Faults,
 }
@@ -108,24 +108,6 @@ impl MongoRepository {
             .unwrap_or_else(|_| Err(timed_out(self.operation_timeout).into()))
     }
 
-    /// Whether provisioning runs in a transaction. Asked of the server once, at first use.
-    pub(super) async fn uses_transactions(&self) -> Result<bool, StoreError> {
-        if self.transactions == TransactionMode::Never {
-            return Ok(false);
-        }
-        self.supports_transactions.get_or_try_init(|| self.deployment_supports_transactions()).await.copied()
-    }
-
-    /// Transactions need a replica set (`setName`) or a sharded cluster (`msg: "isdbgrid"`),
-    /// with sessions.
-    async fn deployment_supports_transactions(&self) -> Result<bool, StoreError> {
-        let hello = self.database.run_command(doc! { "hello": 1 }).await.map_err(|error| unavailable(&error))?;
-        let clustered = hello.contains_key("setName") || hello.get_str("msg") == Ok("isdbgrid");
-        let supported = clustered && hello.contains_key("logicalSessionTimeoutMinutes");
-        log::info!("MongoDB {} transactions", if supported { "supports" } else { "does not support" });
-        Ok(supported)
-    }
-
     async fn find_all(
         &self,
         collection: &str,
@@ -160,27 +142,6 @@ impl std::fmt::Debug for MongoRepository {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MongoRepository").field("database", &self.database.name()).finish_non_exhaustive()
     }
-}
-
-fn invalid_uri(uri: &str, error: &mongodb::error::Error) -> StoreError {
-    // The driver's message may quote the string it could not parse; never let credentials out.
-    let redacted = redact_uri(uri);
-    let reason = match &*error.kind {
-        ErrorKind::InvalidArgument { message, .. } if !message.contains(uri) && !contains_user_info(message, uri) => {
-            message.clone()
-        }
-        _ => "it cannot be parsed".to_owned(),
-    };
-    StoreError::InvalidConfiguration(format!("invalid MongoDB connection string {redacted}: {reason}"))
-}
-
-/// Whether `message` quotes the user information (user name and password) of `uri`.
-fn contains_user_info(message: &str, uri: &str) -> bool {
-    let authority = uri.split_once("://").map_or(uri, |(_, rest)| rest);
-    let authority = authority.split(['/', '?']).next().unwrap_or_default();
-    authority
-        .rsplit_once('@')
-        .is_some_and(|(user_info, _)| user_info.split(':').any(|part| !part.is_empty() && message.contains(part)))
 }
 
 /// Reads key documents, skipping (and logging) any that cannot be read: one odd document must
