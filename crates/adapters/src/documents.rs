@@ -6,11 +6,17 @@
 use bson::{Bson, Document, doc, oid::ObjectId};
 use chrono::{DateTime, Utc};
 use domain::{ApiKey, Binding, KeyId, KeyStatus, OpenHandsKey, Priority, ProxyId};
+use sha2::{Digest, Sha256};
 
 pub const KEYS: &str = "openhands_keys";
 pub const BINDINGS: &str = "openhands_bindings";
 pub const PROXIES: &str = "proxies";
 pub const ARCHIVE: &str = "deleted_keys_archive";
+/// Ours, additive: who is adding which API key (by its SHA-256), so concurrent requests for one
+/// key add it once without a unique index on the shared `openhands_keys`.
+pub const API_KEY_CLAIMS: &str = "webhook_api_key_claims";
+/// Ours, additive: `Idempotency-Key` records, expired by a TTL index.
+pub const IDEMPOTENCY: &str = "webhook_idempotency";
 
 pub const REPLACED_REASON: &str = "replaced_via_webhook";
 pub const DELETED_BY: &str = "webhook";
@@ -92,6 +98,11 @@ pub fn archive_filter(key_id: &KeyId, replaced_by: &KeyId) -> Document {
         "reason": REPLACED_REASON,
         "metadata.replacedBy": replaced_by.as_str(),
     }
+}
+
+/// An API key's SHA-256, hex: names its claim without storing the key again.
+pub fn api_key_digest(api_key: &ApiKey) -> String {
+    format!("{:x}", Sha256::digest(api_key.expose()))
 }
 
 pub fn bson_date(at: DateTime<Utc>) -> bson::DateTime {

@@ -69,6 +69,10 @@ pub enum StoreError {
     /// The store did not answer, or answered too late. Nothing is known to be written.
     #[error("the key store is unavailable: {0}")]
     Unavailable(String),
+    /// The store's settings cannot work (a malformed connection string). Only returned when
+    /// the store is set up, never by a call on a running store.
+    #[error("the key store is misconfigured: {0}")]
+    InvalidConfiguration(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -58,6 +58,8 @@ pub enum ProvisionKeyError {
 
 /// How often a write that lost a race is planned again before giving up.
 const MAX_ATTEMPTS: usize = 5;
+/// The pause after losing a race for an API key, times the attempt.
+const RACE_BACKOFF: std::time::Duration = std::time::Duration::from_millis(25);
 
 impl<P: KeyPool> KeyService<P> {
     /// A fresh id for a key named `name`, for a request that records it before provisioning.
@@ -108,8 +110,14 @@ impl<P: KeyPool> KeyService<P> {
             };
             match self.pool.provision(&plan).await {
                 Ok(()) => return Ok(provisioned),
-                // Someone else took the id or added the same key meanwhile: plan again.
-                Err(ProvisionError::KeyIdTaken(_) | ProvisionError::ApiKeyTaken(_)) => continue,
+                // Someone else took the id: plan again with a fresh one.
+                Err(ProvisionError::KeyIdTaken(_)) => continue,
+                // Another request is adding the same key: give it a moment to finish, then plan
+                // again (it is then a duplicate, or a claim its dead owner left behind).
+                Err(ProvisionError::ApiKeyTaken(_)) => {
+                    tokio::time::sleep(RACE_BACKOFF * (attempt as u32 + 1)).await;
+                    continue;
+                }
                 Err(ProvisionError::Store(error)) => return Err(error.into()),
             }
         }
