@@ -14,6 +14,9 @@ use serde::Deserialize;
 
 use crate::secrets::WebhookSecrets;
 
+mod operations;
+pub use operations::{IntegrationsSettings, MetricsSettings, ReloadUrl};
+
 pub const SECRET_VAR: &str = "OPENHANDS_WEBHOOK_SECRET";
 pub const PREVIOUS_SECRET_VAR: &str = "OPENHANDS_WEBHOOK_SECRET_PREVIOUS";
 /// The shortest secret production accepts.
@@ -41,6 +44,8 @@ pub struct Settings {
     pub webhook: WebhookSettings,
     pub store: StoreSettings,
     pub mongo: MongoSettings,
+    pub metrics: MetricsSettings,
+    pub integrations: IntegrationsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -129,6 +134,8 @@ struct RawSettings {
     webhook: RawWebhookSettings,
     store: RawStoreSettings,
     mongo: RawMongoSettings,
+    metrics: MetricsSettings,
+    integrations: operations::RawIntegrationsSettings,
 }
 
 #[derive(Deserialize)]
@@ -200,6 +207,8 @@ impl Settings {
                 uri: non_empty(raw.mongo.uri).map(MongoUri),
                 db_name: non_empty(raw.mongo.db_name).ok_or_else(|| invalid("mongo.db_name", "must not be empty"))?,
             },
+            metrics: raw.metrics,
+            integrations: raw.integrations.parse()?,
         })
     }
 }
