@@ -3,6 +3,7 @@
 
 pub mod application;
 pub mod configuration;
+pub mod healthcheck;
 pub mod http;
 pub mod secrets;
 pub mod startup;
