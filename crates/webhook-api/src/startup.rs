@@ -10,7 +10,7 @@ use domain::KeyIdGenerator;
 
 use crate::application::KeyService;
 use crate::configuration::Settings;
-use crate::http::{self, KeyDisplay};
+use crate::http::{self, KeyDisplay, Operations};
 
 pub struct Application {
     port: u16,
@@ -30,8 +30,10 @@ impl Application {
         ));
         let secrets = web::Data::new(settings.webhook.secrets.clone());
         let display = KeyDisplay { reveal_api_keys: settings.webhook.reveal_api_keys };
-        let server =
-            HttpServer::new(move || http::app(service.clone(), secrets.clone(), display)).listen(listener)?.run();
+        let operations = Operations::new(settings).map_err(std::io::Error::other)?;
+        let server = HttpServer::new(move || http::app(service.clone(), secrets.clone(), display, operations.clone()))
+            .listen(listener)?
+            .run();
         Ok(Self { port, server })
     }
 

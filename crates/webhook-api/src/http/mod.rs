@@ -2,15 +2,24 @@
 
 mod access_log;
 mod auth;
+mod bodies;
 mod health;
 mod key_json;
+mod metrics_endpoint;
+mod openapi;
+mod openapi_parts;
+mod operations;
 mod problem;
 mod provision;
 mod provision_body;
+mod provisioned;
+mod request_metrics;
 mod status;
 
 pub use auth::SECRET_HEADER;
 pub use key_json::KeyDisplay;
+pub use openapi::ApiDoc;
+pub use operations::Operations;
 pub use problem::Problem;
 pub use provision::MAX_BODY_BYTES;
 
@@ -29,6 +38,7 @@ pub fn app<P: KeyPool>(
     service: web::Data<KeyService<P>>,
     secrets: web::Data<WebhookSecrets>,
     display: KeyDisplay,
+    operations: Operations,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -42,6 +52,7 @@ pub fn app<P: KeyPool>(
         .app_data(service)
         .app_data(secrets)
         .app_data(web::Data::new(display))
+        .configure(operations.configure::<P>())
         .service(endpoint("/health", web::get().to(health::health)))
         .service(endpoint("/ready", web::get().to(health::ready::<P>)))
         .service(
@@ -54,6 +65,7 @@ pub fn app<P: KeyPool>(
         .default_service(web::to(not_found))
         .wrap(DefaultHeaders::new().add((CACHE_CONTROL, HeaderValue::from_static("no-store"))))
         .wrap(from_fn(access_log::log_access))
+        .wrap(from_fn(request_metrics::record_request))
 }
 
 /// A path answering one method; any other method gets a 405 problem.

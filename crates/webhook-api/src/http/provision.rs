@@ -3,16 +3,22 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use adapters::KeyPool;
-use serde_json::json;
 
-use super::key_json::{KeyDisplay, date};
+use super::bodies::ProvisionedBody;
+use super::key_json::KeyDisplay;
+use super::openapi_parts::{IdempotencyKey, ProvisionBody, ProvisionResponses};
 use super::problem::Problem;
 use super::provision_body::{FieldError, parse_provision_request};
+use super::provisioned::announce_provisioned;
 use crate::application::KeyService;
 
 /// The largest body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
+/// Adds a key to the pool and binds it to a proxy, retiring `replaceKeyId` once it is live.
+#[utoipa::path(post, path = "/webhook/openhands/keys", tag = "webhook", params(IdempotencyKey),
+    request_body(content = ProvisionBody, content_type = "application/json"), responses(ProvisionResponses),
+    security(("webhook_secret" = [])))]
 pub async fn provision_key<P: KeyPool>(
     request: HttpRequest,
     payload: web::Payload,
@@ -30,21 +36,8 @@ pub async fn provision_key<P: KeyPool>(
         provisioned.binding.priority.value(),
         provisioned.replaced_key.as_ref().map(|old| format!(", replacing {old}")).unwrap_or_default()
     );
-    Ok(HttpResponse::Created().json(json!({
-        "success": true,
-        "key": {
-            "id": provisioned.key.id.as_str(),
-            "apiKey": display.api_key(&provisioned.key.api_key),
-            "status": provisioned.key.status.as_str(),
-            "createdAt": date(provisioned.key.created_at),
-        },
-        "binding": {
-            "proxyId": provisioned.binding.proxy_id.as_str(),
-            "priority": provisioned.binding.priority.value(),
-            "isActive": provisioned.binding.is_active,
-        },
-        "replaced_key": provisioned.replaced_key.as_ref().map(|id| id.as_str()),
-    })))
+    announce_provisioned(&request, &provisioned);
+    Ok(HttpResponse::Created().json(ProvisionedBody::new(&provisioned, &display)))
 }
 
 /// `application/json`, with parameters such as `charset` allowed.

@@ -3,6 +3,9 @@
 mod failing_pool;
 mod health;
 mod helpers;
+mod metrics;
+mod openapi;
 mod provision_key;
 mod refresh_status;
+mod reload_hook;
 mod webhook_auth;
