@@ -14,3 +14,8 @@ test:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# The container image (needs Docker with BuildKit); see docker/compose.yaml to run it with MongoDB.
+.PHONY: docker
+docker:
+	docker build -f docker/Dockerfile -t openhands-key-webhook .

@@ -15,6 +15,9 @@ use serde::Deserialize;
 
 use crate::secrets::WebhookSecrets;
 
+mod operations;
+pub use operations::{IntegrationsSettings, MetricsSettings, ReloadUrl};
+
 pub const SECRET_VAR: &str = "OPENHANDS_WEBHOOK_SECRET";
 pub const PREVIOUS_SECRET_VAR: &str = "OPENHANDS_WEBHOOK_SECRET_PREVIOUS";
 /// The shortest secret production accepts.
@@ -44,6 +47,8 @@ pub struct Settings {
     pub mongo: MongoSettings,
     pub rate_limit: RateLimitSettings,
     pub idempotency: IdempotencyLeaseSettings,
+    pub metrics: MetricsSettings,
+    pub integrations: IntegrationsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -158,6 +163,8 @@ struct RawSettings {
     mongo: RawMongoSettings,
     rate_limit: RateLimitSettings,
     idempotency: IdempotencyLeaseSettings,
+    metrics: MetricsSettings,
+    integrations: operations::RawIntegrationsSettings,
 }
 
 #[derive(Deserialize)]
@@ -246,6 +253,8 @@ impl Settings {
             },
             rate_limit: raw.rate_limit,
             idempotency: raw.idempotency,
+            metrics: raw.metrics,
+            integrations: raw.integrations.parse()?,
         })
     }
 }

@@ -3,7 +3,10 @@
 
 pub mod application;
 pub mod configuration;
+pub mod healthcheck;
 pub mod http;
+pub mod integrations;
+pub mod metrics;
 pub mod secrets;
 pub mod startup;
 pub mod store;

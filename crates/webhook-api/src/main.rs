@@ -3,11 +3,15 @@
 use std::process::ExitCode;
 
 use webhook_api::configuration::{SECRET_VAR, Settings};
+use webhook_api::healthcheck;
 use webhook_api::startup::Application;
 use webhook_api::store::open_memory_store;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some(healthcheck::COMMAND) {
+        return healthcheck::run();
+    }
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let settings = match Settings::load() {
         Ok(settings) => settings,

@@ -11,7 +11,7 @@ use domain::KeyIdGenerator;
 
 use crate::application::KeyService;
 use crate::configuration::Settings;
-use crate::http::{self, ClientLimits, IdempotencySettings, KeyDisplay};
+use crate::http::{self, ClientLimits, IdempotencySettings, KeyDisplay, Operations};
 
 pub struct Application {
     port: u16,
@@ -39,11 +39,13 @@ impl Application {
         ));
         let display = KeyDisplay { reveal_api_keys: settings.webhook.reveal_api_keys };
         let idempotency = IdempotencySettings { lease: Duration::from_secs(settings.idempotency.lease_secs) };
-        let server =
-            HttpServer::new(move || http::app(service.clone(), secrets.clone(), limits.clone(), display, idempotency))
-                .shutdown_timeout(settings.server.shutdown_timeout_secs)
-                .listen(listener)?
-                .run();
+        let operations = Operations::new(settings).map_err(std::io::Error::other)?;
+        let server = HttpServer::new(move || {
+            http::app(service.clone(), secrets.clone(), limits.clone(), display, idempotency, operations.clone())
+        })
+        .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        .listen(listener)?
+        .run();
         Ok(Self { port, server })
     }
 

@@ -81,8 +81,9 @@ impl MongoRepository {
                 doc! { "$set": { "token": &claim.token, "leaseUntil": bson_date(claim.lease_until) } },
             )
             .await?;
-        let planned_key_id =
-            record.get_str("plannedKeyId").map_or_else(|_| claim.planned_key_id.clone(), |id| KeyId::from_store(id.to_owned()));
+        let planned_key_id = record
+            .get_str("plannedKeyId")
+            .map_or_else(|_| claim.planned_key_id.clone(), |id| KeyId::from_store(id.to_owned()));
         Ok(taken.map(|_| Begun::TakenOver(Lease { token: claim.token.clone(), planned_key_id })))
     }
 }

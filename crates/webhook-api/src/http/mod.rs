@@ -1,18 +1,27 @@
 //! The actix-web inbound adapter: routes, the secret check, problem responses.
 
 mod access_log;
+mod bodies;
 mod health;
 mod idempotency;
 mod key_json;
+mod metrics_endpoint;
+mod openapi;
+mod openapi_parts;
+mod operations;
 mod problem;
 mod provision;
 mod provision_body;
+mod provisioned;
 mod rate_limit;
+mod request_metrics;
 mod status;
 mod webhook_guard;
 
 pub use idempotency::{IDEMPOTENCY_KEY_HEADER, IdempotencySettings, REPLAYED_HEADER};
 pub use key_json::KeyDisplay;
+pub use openapi::ApiDoc;
+pub use operations::Operations;
 pub use problem::Problem;
 pub use provision::MAX_BODY_BYTES;
 pub use rate_limit::ClientLimits;
@@ -35,6 +44,7 @@ pub fn app<P: KeyPool + IdempotencyStore>(
     limits: web::Data<ClientLimits>,
     display: KeyDisplay,
     idempotency: IdempotencySettings,
+    operations: Operations,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -50,6 +60,7 @@ pub fn app<P: KeyPool + IdempotencyStore>(
         .app_data(limits)
         .app_data(web::Data::new(display))
         .app_data(web::Data::new(idempotency))
+        .configure(operations.configure::<P>())
         .service(endpoint("/health", web::get().to(health::health)))
         .service(endpoint("/ready", web::get().to(health::ready::<P>)))
         .service(
@@ -62,6 +73,7 @@ pub fn app<P: KeyPool + IdempotencyStore>(
         .default_service(web::to(not_found))
         .wrap(DefaultHeaders::new().add((CACHE_CONTROL, HeaderValue::from_static("no-store"))))
         .wrap(from_fn(access_log::log_access))
+        .wrap(from_fn(request_metrics::record_request))
 }
 
 /// A path answering one method; any other method gets a 405 problem.

@@ -108,6 +108,11 @@ impl Problem {
     }
 }
 
+/// The slug of a problem response, kept in the response's extensions so middleware can tell
+/// problems of one status apart (e.g. `store-unavailable` from `target-proxy-missing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProblemType(pub &'static str);
+
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}: {}", self.0.status.as_u16(), self.0.slug, self.0.detail)
@@ -122,6 +127,7 @@ impl ResponseError for Problem {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.0.status);
         response.insert_header((CONTENT_TYPE, "application/problem+json"));
+        response.extensions_mut().insert(ProblemType(self.0.slug));
         if let Some(seconds) = self.0.retry_after_secs {
             response.insert_header((RETRY_AFTER, seconds.to_string()));
         }

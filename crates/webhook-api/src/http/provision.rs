@@ -4,17 +4,23 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use adapters::{IdempotencyStore, KeyPool, StoredResponse};
 use domain::KeyId;
-use serde_json::json;
 
+use super::bodies::ProvisionedBody;
 use super::idempotency::{self, Admission, IdempotencySettings};
-use super::key_json::{KeyDisplay, date};
+use super::key_json::KeyDisplay;
+use super::openapi_parts::{IdempotencyKey, ProvisionBody, ProvisionResponses};
 use super::problem::Problem;
 use super::provision_body::{FieldError, parse_provision_request};
+use super::provisioned::announce_provisioned;
 use crate::application::{KeyService, ProvisionRequest};
 
 /// The largest body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
+/// Adds a key to the pool and binds it to a proxy, retiring `replaceKeyId` once it is live.
+#[utoipa::path(post, path = "/webhook/openhands/keys", tag = "webhook", params(IdempotencyKey),
+    request_body(content = ProvisionBody, content_type = "application/json"), responses(ProvisionResponses),
+    security(("webhook_secret" = [])))]
 pub async fn provision_key<P: KeyPool + IdempotencyStore>(
     request: HttpRequest,
     payload: web::Payload,
@@ -27,7 +33,9 @@ pub async fn provision_key<P: KeyPool + IdempotencyStore>(
     let body = read_body(&request, payload).await?;
     let provision = parse_provision_request(&body).map_err(invalid_request)?;
     let Some(key) = idempotency_key else {
-        return answer(&service, &display, &provision, None).await.map(|created| idempotency::respond(&created));
+        return answer(&request, &service, &display, &provision, None)
+            .await
+            .map(|created| idempotency::respond(&created));
     };
     let planned_key_id = service.next_key_id(&provision.name);
     let admission =
@@ -36,13 +44,14 @@ pub async fn provision_key<P: KeyPool + IdempotencyStore>(
         Admission::Proceed(lease) => lease,
         Admission::Answer(response) => return Ok(response),
     };
-    let answer = answer(&service, &display, &provision, Some(&lease.planned_key_id)).await;
+    let answer = answer(&request, &service, &display, &provision, Some(&lease.planned_key_id)).await;
     idempotency::finish(service.pool(), &key, &lease, &answer).await;
     answer.map(|created| idempotency::respond(&created))
 }
 
 /// Carries the request out: the 201 answer, or the problem that stopped it.
 async fn answer<P: KeyPool>(
+    request: &HttpRequest,
     service: &KeyService<P>,
     display: &KeyDisplay,
     provision: &ProvisionRequest,
@@ -56,22 +65,10 @@ async fn answer<P: KeyPool>(
         provisioned.binding.priority.value(),
         provisioned.replaced_key.as_ref().map(|old| format!(", replacing {old}")).unwrap_or_default()
     );
-    let body = json!({
-        "success": true,
-        "key": {
-            "id": provisioned.key.id.as_str(),
-            "apiKey": display.api_key(&provisioned.key.api_key),
-            "status": provisioned.key.status.as_str(),
-            "createdAt": date(provisioned.key.created_at),
-        },
-        "binding": {
-            "proxyId": provisioned.binding.proxy_id.as_str(),
-            "priority": provisioned.binding.priority.value(),
-            "isActive": provisioned.binding.is_active,
-        },
-        "replaced_key": provisioned.replaced_key.as_ref().map(|id| id.as_str()),
-    });
-    Ok(StoredResponse { status: StatusCode::CREATED.as_u16(), body: body.to_string() })
+    announce_provisioned(request, &provisioned);
+    let body = serde_json::to_string(&ProvisionedBody::new(&provisioned, display))
+        .unwrap_or_else(|_| unreachable!("a body of strings, numbers and booleans serializes"));
+    Ok(StoredResponse { status: StatusCode::CREATED.as_u16(), body })
 }
 
 /// `application/json`, with parameters such as `charset` allowed.

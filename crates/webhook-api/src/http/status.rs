@@ -2,46 +2,20 @@
 
 use actix_web::{HttpResponse, web};
 use adapters::KeyPool;
-use serde_json::json;
 
-use super::key_json::{KeyDisplay, date};
+use super::bodies::RefreshStatusBody;
+use super::key_json::KeyDisplay;
+use super::openapi_parts::StatusResponses;
 use super::problem::Problem;
 use crate::application::KeyService;
 
+/// The keys whose status is `need_refresh`, and how many keys are in each status.
+#[utoipa::path(get, path = "/webhook/openhands/status", tag = "webhook", responses(StatusResponses),
+    security(("webhook_secret" = [])))]
 pub async fn refresh_status<P: KeyPool>(
     service: web::Data<KeyService<P>>,
     display: web::Data<KeyDisplay>,
 ) -> Result<HttpResponse, Problem> {
     let status = service.check_refresh_status().await?;
-    let keys: Vec<_> = status
-        .keys
-        .iter()
-        .map(|key| {
-            json!({
-                "id": key.id.as_str(),
-                "apiKey": display.api_key(&key.api_key),
-                "status": key.status.as_str(),
-                "lastError": key.last_error,
-                "lastUsedAt": date(key.last_used_at),
-                "createdAt": date(key.created_at),
-                "updatedAt": date(key.updated_at),
-            })
-        })
-        .collect();
-    let summary = status.summary;
-    Ok(HttpResponse::Ok().json(json!({
-        "need_refresh": !keys.is_empty(),
-        "count": keys.len(),
-        "keys": keys,
-        "summary": {
-            "total": summary.total,
-            "healthy": summary.healthy,
-            "need_refresh": summary.need_refresh,
-            "rate_limited": summary.rate_limited,
-            "exhausted": summary.exhausted,
-            "error": summary.error,
-            "other": summary.other,
-        },
-        "checked_at": date(Some(status.checked_at)),
-    })))
+    Ok(HttpResponse::Ok().json(RefreshStatusBody::new(&status, &display)))
 }

@@ -1,0 +1,5 @@
+//! Calls this service makes to other programs.
+
+mod reload;
+
+pub use reload::{ReloadEvent, ReloadHook};
