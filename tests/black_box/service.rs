@@ -65,6 +65,12 @@ impl RunningService {
         format!("{}{path}", self.base_url)
     }
 
+    /// SIGKILL: the process dies at once, whatever it was doing.
+    pub fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     pub fn send_sigterm(&self) {
         let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
         assert!(status.success(), "kill -TERM failed");

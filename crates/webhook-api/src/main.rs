@@ -2,10 +2,11 @@
 
 use std::process::ExitCode;
 
+use adapters::{IdempotencyStore, KeyPool};
 use webhook_api::configuration::{SECRET_VAR, Settings};
 use webhook_api::healthcheck;
 use webhook_api::startup::Application;
-use webhook_api::store::open_memory_store;
+use webhook_api::store::{open_memory_store, open_mongo_repository};
 
 #[actix_web::main]
 async fn main() -> ExitCode {
@@ -34,7 +35,14 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(settings: &Settings) -> Result<(), String> {
-    let pool = open_memory_store(settings).map_err(|error| format!("cannot open the key store: {error}"))?;
+    let cannot_open = |error: &dyn std::fmt::Display| format!("cannot open the key store: {error}");
+    match &settings.mongo.uri {
+        Some(uri) => run(settings, open_mongo_repository(settings, uri).await.map_err(|e| cannot_open(&e))?).await,
+        None => run(settings, open_memory_store(settings).map_err(|e| cannot_open(&e))?).await,
+    }
+}
+
+async fn run<P: KeyPool + IdempotencyStore>(settings: &Settings, pool: P) -> Result<(), String> {
     let application = Application::build(settings, pool)
         .map_err(|error| format!("cannot listen on {}:{}: {error}", settings.server.host, settings.server.port))?;
     log::info!("listening on {}:{}", settings.server.host, application.port());

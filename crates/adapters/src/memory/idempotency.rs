@@ -60,7 +60,7 @@ impl IdempotencyRecords {
 
     pub(super) fn release(&mut self, key: &IdempotencyKey, lease: &Lease) {
         if let Some(record) = self.held(key, lease) {
-            record.lease_until = DateTime::<Utc>::MIN_UTC;
+            record.lease_until = DateTime::UNIX_EPOCH;
         }
     }
 

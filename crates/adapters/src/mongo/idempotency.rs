@@ -108,7 +108,7 @@ impl IdempotencyStore for MongoRepository {
     }
 
     async fn release(&self, key: &IdempotencyKey, lease: &Lease) -> Result<(), StoreError> {
-        let ended = doc! { "$set": { "leaseUntil": bson_date(DateTime::<Utc>::MIN_UTC) } };
+        let ended = doc! { "$set": { "leaseUntil": bson_date(DateTime::UNIX_EPOCH) } };
         self.update_held(key, lease, ended).await
     }
 }

@@ -1,0 +1,101 @@
+//! The binary on MongoDB: the legacy pool read through the status webhook, and provisioning.
+
+use adapters::seed::Seed;
+use bson::{Bson, doc};
+use serde_json::{Value, json};
+
+use crate::mongo_pool::fresh_pool;
+use crate::service::{SECRET, spawn_service, workspace_root};
+
+#[tokio::test]
+async fn reports_the_legacy_pool_stored_in_mongodb() {
+    let pool = fresh_pool().await;
+    let seed = Seed::from_file(&workspace_root().join("tests/fixtures/legacy-pool.json")).unwrap();
+    for (collection, documents) in seed.collections {
+        let documents = documents.into_iter().filter(|d| d.get_str("_id") != Ok("proxy-6")).collect::<Vec<_>>();
+        pool.insert(&collection, documents).await;
+    }
+    let mut vars = pool.service_vars();
+    vars.push(("OPENHANDS_WEBHOOK_SECRET", SECRET));
+    let service = spawn_service(&vars);
+
+    let mut status: Value = reqwest::Client::new()
+        .get(service.url("/webhook/openhands/status"))
+        .header("X-Webhook-Secret", SECRET)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    status["checked_at"] = Value::Null;
+    assert_eq!(
+        status,
+        json!({
+            "need_refresh": true,
+            "count": 3,
+            "keys": [
+                {"id": "key-legacy-7", "apiKey": "sk-legac...0007", "status": "need_refresh",
+                 "lastError": null, "lastUsedAt": null, "createdAt": null, "updatedAt": null},
+                {"id": "tai-p5-1767225800000-qq00ww", "apiKey": "...key9", "status": "need_refresh",
+                 "lastError": null, "lastUsedAt": null, "createdAt": "2026-11-01T12:00:00Z", "updatedAt": null},
+                {"id": "tai-p4-1767225700000-zz91aa", "apiKey": "sk-live-...zz91", "status": "need_refresh",
+                 "lastError": "401 {\"error\":{\"message\":\"token_not_found_in_db\"}}",
+                 "lastUsedAt": "2026-11-30T08:00:00Z", "createdAt": "2026-11-02T00:00:00Z",
+                 "updatedAt": "2026-11-30T08:00:01Z"},
+            ],
+            "summary": {"total": 8, "healthy": 1, "need_refresh": 3, "rate_limited": 1,
+                        "exhausted": 1, "error": 1, "other": 1},
+            "checked_at": null,
+        })
+    );
+    let ready = reqwest::get(service.url("/ready")).await.unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn provisions_and_replaces_in_mongodb_in_the_shared_shapes() {
+    let pool = fresh_pool().await;
+    pool.insert(
+        "openhands_keys",
+        vec![doc! { "_id": "old-key", "apiKey": "sk-old-0123456789abcdef", "status": "need_refresh", "tokensUsed": 5_i64 }],
+    )
+    .await;
+    pool.insert(
+        "openhands_bindings",
+        vec![doc! { "_id": bson::oid::ObjectId::new(), "proxyId": "proxy-6", "openhandsKeyId": "old-key", "priority": 1, "isActive": true }],
+    )
+    .await;
+    let mut vars = pool.service_vars();
+    vars.push(("OPENHANDS_WEBHOOK_SECRET", SECRET));
+    let service = spawn_service(&vars);
+    let post = |body: Value| {
+        reqwest::Client::new()
+            .post(service.url("/webhook/openhands/keys"))
+            .header("X-Webhook-Secret", SECRET)
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+    };
+
+    let created = post(json!({ "apiKey": "sk-new-0123456789abcdef", "replaceKeyId": "old-key" })).await.unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+    let created: Value = created.json().await.unwrap();
+    let new_id = created["key"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["replaced_key"], "old-key");
+    let again = post(json!({ "apiKey": "sk-new-0123456789abcdef" })).await.unwrap();
+    assert_eq!(again.status().as_u16(), 409);
+
+    let keys = pool.documents("openhands_keys", doc! {}).await;
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].get_str("_id"), Ok(new_id.as_str()));
+    assert!(matches!(keys[0].get("createdAt"), Some(Bson::DateTime(_))));
+    let bindings = pool.documents("openhands_bindings", doc! {}).await;
+    assert_eq!(bindings.len(), 1);
+    assert_eq!(bindings[0].get_str("openhandsKeyId"), Ok(new_id.as_str()));
+    let archive = pool.documents("deleted_keys_archive", doc! {}).await;
+    assert_eq!(archive.len(), 1);
+    assert_eq!(archive[0].get_document("document").unwrap().get("tokensUsed"), Some(&Bson::Int64(5)));
+    assert!(!service.logs().contains("sk-new-0123456789abcdef"));
+}
