@@ -326,15 +326,7 @@ async fn malformed_requests_get_4xx_problems_and_change_nothing() {
     ]);
     let client = Client::new();
     let summary = || async {
-        let status: Value = client
-            .get(service.url("/webhook/openhands/status"))
-            .header("X-Webhook-Secret", SECRET)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let status: Value = service.status().await;
         status["summary"].clone()
     };
     let before = summary().await;

@@ -4,7 +4,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::mongo_pool::{PrivateServer, pool_on};
+use test_support::private_server::PrivateServer;
+
+use crate::mongo_pool::pool_on;
 use crate::service::{SECRET, spawn_service};
 
 #[tokio::test]
@@ -16,17 +18,10 @@ async fn an_outage_answers_503_quickly_and_the_service_recovers_by_itself() {
     let service = spawn_service(&vars);
     let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
     let status = || client.get(service.url("/webhook/openhands/status")).header("X-Webhook-Secret", SECRET).send();
-    let post = |api_key: &'static str| {
-        client
-            .post(service.url("/webhook/openhands/keys"))
-            .header("X-Webhook-Secret", SECRET)
-            .header("Content-Type", "application/json")
-            .body(json!({ "apiKey": api_key }).to_string())
-            .send()
-    };
+    let post = |api_key: &'static str| service.post_key(&client, &json!({ "apiKey": api_key })).send();
     assert_eq!(status().await.unwrap().status().as_u16(), 200);
 
-    server.stop();
+    server.kill();
     for (name, request) in [("status", status().await), ("post", post("sk-during-outage-0123456789").await)] {
         let started = Instant::now();
         let response = request.unwrap();

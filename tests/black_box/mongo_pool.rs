@@ -1,8 +1,4 @@
-//! A fresh MongoDB database for one black-box test, seeded and inspected through the driver,
-//! and private servers a test may stop and start.
-
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+//! A fresh MongoDB database for one black-box test, seeded and inspected through the driver.
 
 use bson::{Document, doc};
 use mongodb::Database;
@@ -54,62 +50,5 @@ impl TestPool {
 
     pub async fn insert(&self, collection: &str, documents: Vec<Document>) {
         self.database.collection::<Document>(collection).insert_many(documents).await.unwrap();
-    }
-}
-
-/// A MongoDB-wire server of the test's own, on a fixed port, to stop and start at will.
-pub struct PrivateServer {
-    pub port: u16,
-    process: Option<Child>,
-}
-
-impl PrivateServer {
-    pub fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut server = Self { port, process: None };
-        server.restart();
-        server
-    }
-
-    pub fn uri(&self) -> String {
-        format!("mongodb://127.0.0.1:{}/", self.port)
-    }
-
-    pub fn restart(&mut self) {
-        let command = std::env::var("TEST_MONGODB_SERVER_CMD").unwrap_or_else(|_| {
-            panic!(
-                "TEST_MONGODB_SERVER_CMD must name a MongoDB-wire server command for the outage tests; \
-                 `make test` sets it"
-            )
-        });
-        let process = Command::new(command)
-            // Where a killed server's leftovers go: the build's scratch space, not the machine's.
-            .env("TMPDIR", env!("CARGO_TARGET_TMPDIR"))
-            .args(["--host", "127.0.0.1", "--port", &self.port.to_string(), "--storage-path", ":memory:"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the private MongoDB-wire server starts");
-        self.process = Some(process);
-        for _ in 0..300 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("the private MongoDB-wire server did not listen on port {}", self.port);
-    }
-
-    pub fn stop(&mut self) {
-        if let Some(mut process) = self.process.take() {
-            let _ = process.kill();
-            let _ = process.wait();
-        }
-    }
-}
-
-impl Drop for PrivateServer {
-    fn drop(&mut self) {
-        self.stop();
     }
 }

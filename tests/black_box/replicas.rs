@@ -15,11 +15,7 @@ async fn post(
     body: &Value,
     idempotency_key: Option<&str>,
 ) -> (u16, Value) {
-    let mut request = client
-        .post(service.url("/webhook/openhands/keys"))
-        .header("X-Webhook-Secret", SECRET)
-        .header("Content-Type", "application/json")
-        .body(body.to_string());
+    let mut request = service.post_key(client, body);
     if let Some(key) = idempotency_key {
         request = request.header("Idempotency-Key", key);
     }

@@ -65,6 +65,27 @@ impl RunningService {
         format!("{}{path}", self.base_url)
     }
 
+    /// `GET /webhook/openhands/status` with the secret, as JSON.
+    pub async fn status(&self) -> serde_json::Value {
+        let response = reqwest::Client::new()
+            .get(self.url("/webhook/openhands/status"))
+            .header("X-Webhook-Secret", SECRET)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// `POST /webhook/openhands/keys` of `body` as JSON, with the secret.
+    pub fn post_key(&self, client: &reqwest::Client, body: &serde_json::Value) -> reqwest::RequestBuilder {
+        client
+            .post(self.url("/webhook/openhands/keys"))
+            .header("X-Webhook-Secret", SECRET)
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+    }
+
     /// SIGKILL: the process dies at once, whatever it was doing.
     pub fn kill_hard(&mut self) {
         let _ = self.child.kill();

@@ -15,27 +15,12 @@ async fn serves_the_legacy_pool_and_provisions_once() {
     let health = client.get(service.url("/health")).send().await.unwrap();
     assert_eq!(health.status().as_u16(), 200);
 
-    let status: Value = client
-        .get(service.url("/webhook/openhands/status"))
-        .header("X-Webhook-Secret", SECRET)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status: Value = service.status().await;
     assert_eq!((status["need_refresh"].clone(), status["count"].clone()), (json!(true), json!(3)));
     assert_eq!(status["summary"]["total"], 8);
     assert_eq!(status["summary"]["other"], 1);
 
-    let post = || {
-        client
-            .post(service.url("/webhook/openhands/keys"))
-            .header("X-Webhook-Secret", SECRET)
-            .header("Content-Type", "application/json")
-            .body(json!({ "apiKey": POSTED_KEY }).to_string())
-            .send()
-    };
+    let post = || service.post_key(&client, &json!({ "apiKey": POSTED_KEY })).send();
     let created = post().await.unwrap();
     assert_eq!(created.status().as_u16(), 201);
     let created: Value = created.json().await.unwrap();
@@ -60,15 +45,7 @@ async fn serves_the_legacy_pool_and_provisions_once() {
 async fn make_run_serves_the_dev_pool() {
     // The local profile's own seed file, as `make run` starts it.
     let service = spawn_service(&[("OPENHANDS_WEBHOOK_SECRET", SECRET)]);
-    let status: Value = reqwest::Client::new()
-        .get(service.url("/webhook/openhands/status"))
-        .header("X-Webhook-Secret", SECRET)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status: Value = service.status().await;
     assert_eq!(status["count"], 1);
     assert_eq!(status["keys"][0]["status"], "need_refresh");
     assert_eq!(status["keys"][0]["apiKey"], "sk-dev-e...0003");

@@ -3,8 +3,6 @@
 //! test: calls must fail as unavailable within seconds, and the same repository must recover
 //! by itself once the server is back.
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use adapters::documents::PROXIES;
@@ -12,70 +10,12 @@ use adapters::{KeyPool, MongoConfig, MongoRepository, ProvisionError, ProvisionP
 use bson::doc;
 use chrono::Utc;
 use domain::{ApiKey, Binding, KeyId, OpenHandsKey, Priority, ProxyId, StatusSummary};
+use test_support::private_server::PrivateServer;
 
 /// Server selection (2 s) plus one retry after a network error still fits the default
 /// operation timeout (3 s); this leaves room for a slow machine.
 const OUTAGE_NOTICED_WITHIN: Duration = Duration::from_secs(6);
-const SERVER_START_TIMEOUT: Duration = Duration::from_secs(30);
 const RECOVERY_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A server process on a fixed port, killed when dropped so a failing test leaves none behind.
-struct PrivateServer {
-    command: Vec<String>,
-    port: u16,
-    process: Option<Child>,
-}
-
-impl PrivateServer {
-    fn start(port: u16) -> Self {
-        let command = std::env::var("TEST_MONGODB_SERVER_CMD").unwrap_or_default();
-        let command: Vec<String> = command.split_whitespace().map(str::to_owned).collect();
-        assert!(
-            !command.is_empty(),
-            "TEST_MONGODB_SERVER_CMD is not set. This test starts and kills a MongoDB-wire server of its own: \
-             set it to SecantusDB's `secantusd-py` (pip install secantusdb==0.7.0b3), or run `make test`, \
-             which sets it."
-        );
-        let mut server = Self { command, port, process: None };
-        server.restart();
-        server
-    }
-
-    fn restart(&mut self) {
-        let process = Command::new(&self.command[0])
-            .args(&self.command[1..])
-            .args(["--host", "127.0.0.1", "--port", &self.port.to_string(), "--storage-path", ":memory:"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot run TEST_MONGODB_SERVER_CMD ({:?}): {error}", self.command));
-        self.process = Some(process);
-        let deadline = Instant::now() + SERVER_START_TIMEOUT;
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "the private server did not listen on port {} in time", self.port);
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut process) = self.process.take() {
-            // Already gone is fine; waiting reaps it so the port is free again.
-            let _ = process.kill();
-            let _ = process.wait();
-        }
-    }
-}
-
-impl Drop for PrivateServer {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("the kernel hands out a free port");
-    listener.local_addr().expect("a bound socket has an address").port()
-}
 
 fn plan(key_id: &str, api_key: &str) -> ProvisionPlan {
     let now = Utc::now();
@@ -107,9 +47,8 @@ async fn assert_unavailable_soon<T: std::fmt::Debug>(
 
 #[tokio::test]
 async fn reports_an_outage_within_seconds_and_recovers_by_itself() {
-    let mut server = PrivateServer::start(free_port());
-    let uri = format!("mongodb://127.0.0.1:{}/", server.port);
-    let repository = MongoRepository::connect(MongoConfig::new(uri, "outage")).await.unwrap();
+    let mut server = PrivateServer::start();
+    let repository = MongoRepository::connect(MongoConfig::new(server.uri(), "outage")).await.unwrap();
     seed_proxy(&repository).await;
     repository.provision(&plan("before-outage", "sk-before-outage-0001")).await.unwrap();
     assert_eq!(repository.status_summary().await.unwrap().healthy, 1);
