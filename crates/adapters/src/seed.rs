@@ -71,6 +71,23 @@ fn parse_document(json: serde_json::Value) -> Result<Document, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn never_panics_and_keeps_every_document_it_accepts(text in "\\PC{0,200}") {
+            if let Ok(seed) = Seed::from_json(&text) {
+                prop_assert!(seed.collections.values().flatten().all(|document| document.contains_key("_id")));
+            }
+        }
+
+        #[test]
+        fn accepts_any_documents_with_ids(ids in prop::collection::vec("[a-z0-9-]{1,12}", 0..8)) {
+            let documents: Vec<_> = ids.iter().map(|id| serde_json::json!({ "_id": id, "n": 1 })).collect();
+            let seed = Seed::from_json(&serde_json::json!({ "openhands_keys": documents }).to_string()).unwrap();
+            prop_assert_eq!(seed.collections["openhands_keys"].len(), ids.len());
+        }
+    }
 
     #[test]
     fn parses_extended_json_types() {
