@@ -18,12 +18,11 @@ mod request_metrics;
 mod status;
 mod webhook_guard;
 
-pub use idempotency::{IDEMPOTENCY_KEY_HEADER, IdempotencySettings, REPLAYED_HEADER};
+pub use idempotency::IdempotencySettings;
 pub use key_json::KeyDisplay;
 pub use openapi::ApiDoc;
 pub use operations::Operations;
 pub use problem::Problem;
-pub use provision::MAX_BODY_BYTES;
 pub use rate_limit::ClientLimits;
 pub use webhook_guard::SECRET_HEADER;
 
