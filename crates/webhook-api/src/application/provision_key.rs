@@ -92,12 +92,10 @@ impl<P: KeyPool> KeyService<P> {
         }
         let target = Target { proxy_id, priority: request.priority.unwrap_or(self.default_priority) };
 
+        // The planned id is kept across attempts; only another key holding it gives way to a
+        // fresh one.
+        let mut new_id = planned_key_id.cloned().unwrap_or_else(|| self.ids.generate(&request.name));
         for attempt in 0..MAX_ATTEMPTS {
-            // The planned id is tried first; should another key hold it, a fresh one is used.
-            let new_id = match planned_key_id {
-                Some(planned) if attempt == 0 => planned.clone(),
-                _ => self.ids.generate(&request.name),
-            };
             let (plan, provisioned) = match self.pool.find_by_api_key(&request.api_key).await? {
                 Some(existing) if Some(&existing.key.id) == planned_key_id && replaced.is_none() => {
                     if let Some(binding) = existing.binding {
@@ -106,12 +104,12 @@ impl<P: KeyPool> KeyService<P> {
                     self.plan_finish(existing, None, &target)?
                 }
                 Some(existing) => self.plan_finish(existing, replaced.as_ref(), &target)?,
-                None => self.plan_new(new_id, request, replaced.as_ref(), &target),
+                None => self.plan_new(new_id.clone(), request, replaced.as_ref(), &target),
             };
             match self.pool.provision(&plan).await {
                 Ok(()) => return Ok(provisioned),
                 // Someone else took the id: plan again with a fresh one.
-                Err(ProvisionError::KeyIdTaken(_)) => continue,
+                Err(ProvisionError::KeyIdTaken(_)) => new_id = self.ids.generate(&request.name),
                 // Another request is adding the same key: give it a moment to finish, then plan
                 // again (it is then a duplicate, or a claim its dead owner left behind).
                 Err(ProvisionError::ApiKeyTaken(_)) => {
