@@ -19,3 +19,8 @@ lint:
 .PHONY: docker
 docker:
 	docker build -f docker/Dockerfile -t openhands-key-webhook .
+
+# Release-build load test with wrk (in-memory and MongoDB stores); results in BENCHMARKS.md.
+.PHONY: bench
+bench:
+	scripts/bench.sh
