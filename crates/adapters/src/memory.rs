@@ -2,7 +2,7 @@
 //! documents like MongoDB does and indexes them so the status webhook's cost follows the
 //! number of `need_refresh` keys, not the pool's size.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bson::Document;
@@ -27,8 +27,8 @@ pub struct MemoryStore {
 #[derive(Default)]
 struct Collections {
     keys: HashMap<String, Document>,
-    /// `(createdAt, _id)` of every `need_refresh` key: the status webhook's order.
-    need_refresh: BTreeSet<(Option<DateTime<Utc>>, String)>,
+    /// Every `need_refresh` key, read once, by `(createdAt, _id)`: the status webhook's order.
+    need_refresh: BTreeMap<(Option<DateTime<Utc>>, String), OpenHandsKey>,
     status_counts: HashMap<KeyStatus, u64>,
     key_ids_by_api_key: HashMap<String, BTreeSet<String>>,
     bindings_by_key_id: HashMap<String, Vec<Document>>,
@@ -95,11 +95,11 @@ impl Collections {
         let Some(key) = documents::key_from_document(&document) else { return };
         let id = key.id.as_str().to_owned();
         self.remove_key(&id);
-        if key.status == KeyStatus::NeedRefresh {
-            self.need_refresh.insert((key.created_at, id.clone()));
-        }
-        *self.status_counts.entry(key.status).or_default() += 1;
+        *self.status_counts.entry(key.status.clone()).or_default() += 1;
         self.key_ids_by_api_key.entry(key.api_key.expose().to_owned()).or_default().insert(id.clone());
+        if key.status == KeyStatus::NeedRefresh {
+            self.need_refresh.insert((key.created_at, id.clone()), key);
+        }
         self.keys.insert(id, document);
     }
 
@@ -182,7 +182,7 @@ fn matches_filter(document: &Document, filter: &Document) -> bool {
 impl KeyPool for MemoryStore {
     async fn keys_needing_refresh(&self) -> Result<Vec<OpenHandsKey>, StoreError> {
         let collections = self.lock();
-        Ok(collections.need_refresh.iter().filter_map(|(_, id)| collections.key(id)).collect())
+        Ok(collections.need_refresh.values().cloned().collect())
     }
 
     async fn status_summary(&self) -> Result<StatusSummary, StoreError> {

@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use std::fmt;
+
 use bson::{Bson, Document};
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 
 /// The documents of a seed file, by collection.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -16,47 +19,75 @@ pub struct Seed {
 pub enum SeedError {
     #[error("cannot read seed file {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("seed file is not valid JSON: {0}")]
-    Json(#[from] serde_json::Error),
-    #[error("a seed file must be a JSON object mapping collection names to arrays of documents")]
-    NotAnObject,
-    #[error("seed collection {0:?} must be an array of documents")]
-    NotAnArray(String),
-    #[error("seed collection {collection:?}, document {index}: {reason}")]
-    Document { collection: String, index: usize, reason: String },
+    #[error("invalid seed file: {0}")]
+    Invalid(#[from] serde_json::Error),
 }
 
 impl Seed {
     pub fn from_file(path: &Path) -> Result<Self, SeedError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SeedError::Read { path: path.to_owned(), source })?;
-        Self::from_json(&text)
+        let file = std::fs::File::open(path).map_err(|source| SeedError::Read { path: path.to_owned(), source })?;
+        Ok(serde_json::from_reader(std::io::BufReader::new(file))?)
     }
 
     pub fn from_json(text: &str) -> Result<Self, SeedError> {
-        let serde_json::Value::Object(collections) = serde_json::from_str(text)? else {
-            return Err(SeedError::NotAnObject);
-        };
-        let collections = collections
-            .into_iter()
-            .map(|(name, documents)| {
-                let serde_json::Value::Array(documents) = documents else {
-                    return Err(SeedError::NotAnArray(name));
-                };
-                let documents = documents
-                    .into_iter()
-                    .enumerate()
-                    .map(|(index, json)| {
-                        parse_document(json).map_err(|reason| SeedError::Document {
-                            collection: name.clone(),
-                            index,
-                            reason,
-                        })
-                    })
-                    .collect::<Result<_, _>>()?;
-                Ok((name, documents))
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Self { collections })
+        Ok(serde_json::from_str(text)?)
+    }
+}
+
+// Each document is converted to BSON as soon as it is read, so a large seed never sits in
+// memory twice (as JSON values and as documents).
+impl<'de> Deserialize<'de> for Seed {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SeedVisitor;
+        impl<'de> Visitor<'de> for SeedVisitor {
+            type Value = Seed;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+                formatter.write_str("a JSON object mapping collection names to arrays of documents")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Seed, A::Error> {
+                let mut collections = BTreeMap::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    let documents = map.next_value_seed(Collection { name: &name })?;
+                    collections.insert(name, documents);
+                }
+                Ok(Seed { collections })
+            }
+        }
+        deserializer.deserialize_map(SeedVisitor)
+    }
+}
+
+/// One collection's array of Extended JSON documents.
+struct Collection<'a> {
+    name: &'a str,
+}
+
+impl<'de> DeserializeSeed<'de> for Collection<'_> {
+    type Value = Vec<Document>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Collection<'_> {
+    type Value = Vec<Document>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        write!(formatter, "seed collection {:?} to be an array of documents", self.name)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut documents = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(json) = seq.next_element::<serde_json::Value>()? {
+            let document = parse_document(json).map_err(|reason| {
+                A::Error::custom(format!("seed collection {:?}, document {}: {reason}", self.name, documents.len()))
+            })?;
+            documents.push(document);
+        }
+        Ok(documents)
     }
 }
 
@@ -108,9 +139,9 @@ mod tests {
     fn names_what_is_wrong() {
         let error = |text: &str| Seed::from_json(text).unwrap_err().to_string();
         assert!(error("[1]").contains("JSON object"));
-        assert!(error(r#"{"proxies": {}}"#).contains("\"proxies\" must be an array"));
-        assert!(error(r#"{"proxies": [{"name": "x"}]}"#).contains("document 0: has no _id"));
+        assert!(error(r#"{"proxies": {}}"#).contains("\"proxies\" to be an array"));
+        assert!(error(r#"{"proxies": [{"_id": "p"}, {"name": "x"}]}"#).contains("\"proxies\", document 1: has no _id"));
         assert!(error(r#"{"proxies": [1]}"#).contains("document 0: is not an object"));
-        assert!(error("{").contains("not valid JSON"));
+        assert!(error("{").starts_with("invalid seed file"));
     }
 }

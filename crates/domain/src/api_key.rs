@@ -59,10 +59,14 @@ impl fmt::Display for ApiKey {
 /// Masks a key for display: the first 8 and last 4 characters around `...` when the key has at
 /// least 20 characters, otherwise `...` and the last 4; keys under 8 characters show only `...`.
 pub fn mask_api_key(key: &str) -> String {
-    let chars: Vec<char> = key.chars().collect();
-    let tail = |n: usize| chars[chars.len() - n..].iter().collect::<String>();
-    match chars.len() {
-        n if n >= 20 => format!("{}...{}", chars[..8].iter().collect::<String>(), tail(4)),
+    // Byte offsets of character boundaries, so multi-byte keys are cut between characters.
+    let length = key.chars().count();
+    let tail = |n: usize| key.char_indices().nth(length - n).map_or("", |(at, _)| &key[at..]);
+    match length {
+        n if n >= 20 => {
+            let head_end = key.char_indices().nth(8).map_or(key.len(), |(at, _)| at);
+            format!("{}...{}", &key[..head_end], tail(4))
+        }
         n if n >= 8 => format!("...{}", tail(4)),
         _ => "...".to_owned(),
     }
