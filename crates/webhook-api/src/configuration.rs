@@ -115,11 +115,7 @@ impl MongoUri {
 
 impl fmt::Debug for MongoUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let redacted = match (self.0.split_once("://"), self.0.rfind('@')) {
-            (Some((scheme, _)), Some(at)) => format!("{scheme}://<redacted>@{}", &self.0[at + 1..]),
-            _ => self.0.clone(),
-        };
-        write!(f, "MongoUri({redacted})")
+        write!(f, "MongoUri({})", adapters::mongo::redact_uri(&self.0))
     }
 }
 

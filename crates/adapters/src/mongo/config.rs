@@ -61,7 +61,7 @@ impl fmt::Debug for MongoConfig {
 /// The connection string without secrets: the user information becomes `***` and option
 /// values are dropped (some, like `authMechanismProperties`, carry tokens). Hosts, database
 /// and option names stay, which is what a reader of a log needs.
-pub(crate) fn redact_uri(uri: &str) -> String {
+pub fn redact_uri(uri: &str) -> String {
     let (scheme, rest) = uri.split_once("://").unwrap_or(("", uri));
     let (before_query, query) = rest.split_once('?').unwrap_or((rest, ""));
     let (authority, path) = before_query.split_once('/').map_or((before_query, None), |(a, p)| (a, Some(p)));

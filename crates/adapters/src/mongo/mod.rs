@@ -26,7 +26,7 @@ mod indexes;
 mod provision;
 mod repository;
 
-pub use config::{MongoConfig, TransactionMode};
+pub use config::{MongoConfig, TransactionMode, redact_uri};
 #[cfg(feature = "fault-injection")]
 pub use faults::FaultPoint;
 pub use indexes::{INDEXES, IndexSpec};
