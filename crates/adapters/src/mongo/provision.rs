@@ -16,7 +16,12 @@ use chrono::{DateTime, Utc};
 use domain::{Binding, KeyId, OpenHandsKey};
 
 /// How often a transaction, or its commit, is tried when the server says trying again is safe.
-const MAX_TRANSACTION_ATTEMPTS: usize = 3;
+/// Concurrent requests for one API key conflict on its claim, and each conflict costs a retry,
+/// so there are enough for a burst of them; the operation timeout bounds them all.
+const MAX_TRANSACTION_ATTEMPTS: usize = 10;
+/// The pause before retrying a conflicting transaction, times the attempt, so the transaction
+/// it conflicted with can commit first.
+const CONFLICT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(10);
 /// How long a claim whose key is not in the pool still counts as a request in progress: longer
 /// than any provisioning can take under the operation timeout.
 const CLAIM_PATIENCE: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
@@ -97,6 +102,7 @@ async fn in_transaction(repository: &MongoRepository, plan: &ProvisionPlan) -> R
             match failure {
                 StepError::Driver(error) if error.contains_label(TRANSIENT_TRANSACTION_ERROR) => {
                     if attempt < MAX_TRANSACTION_ATTEMPTS {
+                        tokio::time::sleep(CONFLICT_BACKOFF * attempt as u32).await;
                         attempt += 1;
                         continue;
                     }
@@ -108,6 +114,7 @@ async fn in_transaction(repository: &MongoRepository, plan: &ProvisionPlan) -> R
         match commit(&mut session).await {
             Ok(()) => return Ok(()),
             Err(error) if error.contains_label(TRANSIENT_TRANSACTION_ERROR) && attempt < MAX_TRANSACTION_ATTEMPTS => {
+                tokio::time::sleep(CONFLICT_BACKOFF * attempt as u32).await;
                 attempt += 1;
             }
             Err(error) => return Err(unavailable(&error).into()),
