@@ -8,6 +8,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use adapters::TransactionMode;
 use domain::{Priority, ProxyId};
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -100,7 +101,7 @@ pub struct MongoSettings {
     pub operation_timeout: Duration,
     pub ensure_indexes: bool,
     /// Run provisioning in a transaction where the deployment supports one (`auto`), or never.
-    pub use_transactions: bool,
+    pub transactions: TransactionMode,
 }
 
 /// A connection string. It may hold a password, so `Debug` prints it without credentials.
@@ -241,9 +242,9 @@ impl Settings {
                 )?,
                 operation_timeout: positive_millis("mongo.operation_timeout_ms", raw.mongo.operation_timeout_ms)?,
                 ensure_indexes: raw.mongo.ensure_indexes,
-                use_transactions: match raw.mongo.transactions.as_str() {
-                    "auto" => true,
-                    "never" => false,
+                transactions: match raw.mongo.transactions.as_str() {
+                    "auto" => TransactionMode::Auto,
+                    "never" => TransactionMode::Never,
                     _ => return Err(invalid("mongo.transactions", "must be \"auto\" or \"never\"")),
                 },
             },
@@ -369,7 +370,8 @@ mod tests {
         assert_eq!(settings.mongo.db_name, "pool");
         assert_eq!(settings.mongo.server_selection_timeout, Duration::from_secs(2));
         assert_eq!(settings.mongo.operation_timeout, Duration::from_secs(3));
-        assert!(settings.mongo.ensure_indexes && settings.mongo.use_transactions);
+        assert!(settings.mongo.ensure_indexes);
+        assert_eq!(settings.mongo.transactions, TransactionMode::Auto);
         let printed = format!("{settings:?}");
         assert!(!printed.contains("pw@") && !printed.contains("current") && !printed.contains("previous"), "{printed}");
     }

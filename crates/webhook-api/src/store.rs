@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use adapters::seed::{Seed, SeedError};
-use adapters::{MemoryStore, MongoConfig, MongoRepository, StoreError, TransactionMode};
+use adapters::{MemoryStore, MongoConfig, MongoRepository, StoreError};
 
 use crate::configuration::{MongoUri, Settings};
 
@@ -28,8 +28,7 @@ pub async fn open_mongo_repository(settings: &Settings, uri: &MongoUri) -> Resul
     let config = MongoConfig {
         server_selection_timeout: mongo.server_selection_timeout,
         operation_timeout: mongo.operation_timeout,
-        ensure_indexes: mongo.ensure_indexes,
-        transactions: if mongo.use_transactions { TransactionMode::Auto } else { TransactionMode::Never },
+        transactions: mongo.transactions,
         ..MongoConfig::new(uri.expose(), mongo.db_name.as_str())
     };
     let repository = MongoRepository::connect(config).await?;

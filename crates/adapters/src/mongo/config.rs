@@ -13,8 +13,6 @@ pub struct MongoConfig {
     pub server_selection_timeout: Duration,
     /// The connect timeout, and the bound on each call into the repository (default 3 s).
     pub operation_timeout: Duration,
-    /// Whether the binary creates the repository's indexes at start-up (default on).
-    pub ensure_indexes: bool,
     pub transactions: TransactionMode,
 }
 
@@ -39,7 +37,6 @@ impl MongoConfig {
             db_name: db_name.into(),
             server_selection_timeout: Self::DEFAULT_SERVER_SELECTION_TIMEOUT,
             operation_timeout: Self::DEFAULT_OPERATION_TIMEOUT,
-            ensure_indexes: true,
             transactions: TransactionMode::Auto,
         }
     }
@@ -52,7 +49,6 @@ impl fmt::Debug for MongoConfig {
             .field("db_name", &self.db_name)
             .field("server_selection_timeout", &self.server_selection_timeout)
             .field("operation_timeout", &self.operation_timeout)
-            .field("ensure_indexes", &self.ensure_indexes)
             .field("transactions", &self.transactions)
             .finish()
     }
@@ -88,7 +84,6 @@ mod tests {
         let config = MongoConfig::new("mongodb://localhost:27017", "fproxy");
         assert_eq!(config.server_selection_timeout, Duration::from_secs(2));
         assert_eq!(config.operation_timeout, Duration::from_secs(3));
-        assert!(config.ensure_indexes);
         assert_eq!(config.transactions, TransactionMode::Auto);
     }
 

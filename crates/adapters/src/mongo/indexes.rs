@@ -95,4 +95,14 @@ mod tests {
             assert_eq!(fields, expected);
         }
     }
+
+    #[test]
+    fn only_the_idempotency_records_expire() {
+        let expiring: Vec<_> = INDEXES
+            .iter()
+            .filter(|spec| spec.model().options.unwrap().expire_after == Some(std::time::Duration::ZERO))
+            .map(|spec| (spec.collection, spec.keys))
+            .collect();
+        assert_eq!(expiring, [(IDEMPOTENCY, &[("expiresAt", 1)][..])]);
+    }
 }

@@ -21,6 +21,8 @@ pub struct ClientLimits {
     /// cannot look at a budget without spending it, so the exhausted ones are remembered here.
     locked_out: Mutex<HashMap<IpAddr, QuantaInstant>>,
     checks: std::sync::atomic::AtomicU64,
+    /// Governor's own clock, made once: the lock-outs are compared on its time line.
+    clock: DefaultClock,
     trust_forwarded_for: bool,
 }
 
@@ -37,6 +39,7 @@ impl ClientLimits {
             auth_failures: limiter(auth_failures_per_minute),
             locked_out: Mutex::new(HashMap::new()),
             checks: Default::default(),
+            clock: DefaultClock::default(),
             trust_forwarded_for,
         }
     }
@@ -56,7 +59,7 @@ impl ClientLimits {
     /// budget, even before looking at its secret.
     pub fn admit(&self, address: IpAddr) -> Result<(), RetryAfter> {
         self.forget_idle_addresses();
-        let now = DefaultClock::default().now();
+        let now = self.clock.now();
         let mut locked_out = self.locked_out.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(until) = locked_out.get(&address) {
             if *until > now {
@@ -65,7 +68,14 @@ impl ClientLimits {
             locked_out.remove(&address);
         }
         drop(locked_out);
-        spend(self.requests.as_ref(), address)
+        match &self.requests {
+            Some(limiter) => limiter.check_key(&address).map_err(|not_until| self.retry_after(&not_until)),
+            None => Ok(()),
+        }
+    }
+
+    fn retry_after(&self, not_until: &NotUntil<QuantaInstant>) -> RetryAfter {
+        RetryAfter(not_until.wait_time_from(self.clock.now()))
     }
 
     /// Counts a failed authentication; past the budget the address is locked out until the
@@ -77,7 +87,7 @@ impl ClientLimits {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(address, not_until.earliest_possible());
-            retry_after(&not_until)
+            self.retry_after(&not_until)
         })
     }
 
@@ -88,21 +98,10 @@ impl ClientLimits {
                 limiter.retain_recent();
                 limiter.shrink_to_fit();
             }
-            let now = DefaultClock::default().now();
+            let now = self.clock.now();
             self.locked_out.lock().unwrap_or_else(PoisonError::into_inner).retain(|_, until| *until > now);
         }
     }
-}
-
-fn spend(limiter: Option<&DefaultKeyedRateLimiter<IpAddr>>, address: IpAddr) -> Result<(), RetryAfter> {
-    match limiter {
-        Some(limiter) => limiter.check_key(&address).map_err(|not_until| retry_after(&not_until)),
-        None => Ok(()),
-    }
-}
-
-fn retry_after(not_until: &NotUntil<QuantaInstant>) -> RetryAfter {
-    RetryAfter(not_until.wait_time_from(DefaultClock::default().now()))
 }
 
 impl RetryAfter {
