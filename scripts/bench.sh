@@ -85,16 +85,12 @@ db_pid=""
 rows=()
 declare -A rps
 
+# shellcheck source=scripts/stop-process.sh
+. "$root/scripts/stop-process.sh"
 # shellcheck disable=SC2317  # called from the EXIT trap
 stop_service() {
     [ -n "$service_pid" ] || return 0
-    kill -TERM "$service_pid" 2>/dev/null || true
-    for _ in $(seq 50); do
-        kill -0 "$service_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$service_pid" 2>/dev/null || true
-    wait "$service_pid" 2>/dev/null || true
+    stop_process "$service_pid"
     service_pid=""
 }
 trap stop_service EXIT

@@ -94,18 +94,11 @@ TMPDIR="$tmp" "$server" --host 127.0.0.1 --port "$port" --storage-path :memory: 
     >"$log" 2>&1 &
 pid=$!
 
+# shellcheck source=scripts/stop-process.sh
+. "$root/scripts/stop-process.sh"
 # shellcheck disable=SC2317  # called from the EXIT trap
 stop_server() {
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        # Graceful shutdown takes up to ~3 s; don't wait forever.
-        for _ in $(seq 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
+    stop_process "$pid"
     rm -rf "$tmp"
 }
 trap stop_server EXIT
