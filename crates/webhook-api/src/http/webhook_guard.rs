@@ -32,7 +32,8 @@ fn check(request: &ServiceRequest) -> Result<(), Problem> {
     if presents_a_valid_secret(request) {
         return Ok(());
     }
-    log::warn!("webhook authentication failed for {} from {address:?}", request.path());
+    let from = address.map_or_else(|| "an unknown address".to_owned(), |address| address.to_string());
+    log::warn!("webhook authentication failed for {} from {from}", request.path());
     if let (Some(limits), Some(address)) = (limits, address) {
         limits.record_auth_failure(address).map_err(|wait| Problem::rate_limited(wait.seconds()))?;
     }
