@@ -67,3 +67,26 @@ async fn provisions_and_replaces_in_mongodb_in_the_shared_shapes() {
     assert_eq!(archive[0].get_document("document").unwrap().get("tokensUsed"), Some(&Bson::Int64(5)));
     assert!(!service.logs().contains("sk-new-0123456789abcdef"));
 }
+
+#[tokio::test]
+async fn start_up_creates_the_indexes_and_no_unique_one() {
+    let pool = fresh_pool().await;
+    let mut vars = pool.service_vars();
+    vars.push(("OPENHANDS_WEBHOOK_SECRET", SECRET));
+    let _service = spawn_service(&vars);
+
+    let keys = pool.database.collection::<bson::Document>("openhands_keys");
+    let mut names = Vec::new();
+    for _ in 0..100 {
+        names = keys.list_index_names().await.unwrap_or_default();
+        if names.iter().any(|name| name == "webhook_apiKey") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(names.iter().any(|name| name == "webhook_status_createdAt_id"), "{names:?}");
+    assert!(names.iter().any(|name| name == "webhook_apiKey"), "{names:?}");
+    use futures::TryStreamExt;
+    let indexes: Vec<_> = keys.list_indexes().await.unwrap().try_collect().await.unwrap();
+    assert!(indexes.iter().all(|index| index.options.as_ref().and_then(|o| o.unique) != Some(true)), "{indexes:?}");
+}
