@@ -90,3 +90,13 @@ async fn only_get_is_allowed() {
     let app = spawn_app().await;
     assert_problem(app.post("/metrics").send().await.unwrap(), 405, "method-not-allowed").await;
 }
+
+#[tokio::test]
+async fn counts_rate_limited_requests() {
+    let app = spawn_app_with(legacy_pool(), &[("APP__RATE_LIMIT__REQUESTS_PER_MINUTE", "1")]).await;
+    assert_eq!(app.get_status().await.status().as_u16(), 200);
+    assert_eq!(app.get_status().await.status().as_u16(), 429);
+    let after = scrape(&app).await;
+    assert_eq!(value(&after, "webhook_rate_limited_total"), 1.0);
+    assert_eq!(value(&after, r#"webhook_http_requests_total{route="/webhook/openhands/status",status="429"}"#), 1.0);
+}
